@@ -1,0 +1,3 @@
+from nomad_bridge.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""HTTP surface: routes, request/response schemas, problem+json errors, auth."""

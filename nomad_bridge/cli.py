@@ -1,0 +1,52 @@
+"""The `nomad-bridge` command line: one entry point, one subcommand per way of running."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+DEFAULT_SEED_DIR = Path("deploy/jobs")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nomad-bridge",
+        description="The Cluster API jobs endpoints in front of a HashiCorp Nomad cluster.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sim = commands.add_parser(
+        "sim",
+        help="run the Nomad simulator alone, as a Nomad HTTP API server",
+        description="Serve the embedded Nomad simulator: a test and demo double of Nomad's "
+        "HTTP API that ordinary Nomad clients (python-nomad, curl) can use.",
+    )
+    sim.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    sim.add_argument("--port", type=int, default=4646, help="port to bind (default %(default)s)")
+    sim.add_argument(
+        "--seed",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="register every Nomad JSON job file ({\"Job\": ...}) found in DIR at start-up",
+    )
+    sim.add_argument(
+        "--acl-token",
+        default=None,
+        metavar="TOKEN",
+        help="require this X-Nomad-Token on every request (ACLs enabled)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.command == "sim":
+        from nomad_bridge.sim import SimConfig, run
+
+        run(SimConfig(acl_token=args.acl_token), host=args.host, port=args.port, seed_dir=args.seed)
+        return 0
+    raise AssertionError(f"unhandled command {args.command!r}")

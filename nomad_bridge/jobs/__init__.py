@@ -1,0 +1,1 @@
+"""Domain logic: job views, operations, saved definitions and the live view."""
