@@ -17,7 +17,7 @@ venv: $(BIN)/.installed
 
 ## Serve the API against the embedded Nomad simulator, seeded with deploy/jobs.
 run: venv
-	$(BIN)/nomad-bridge sim --host $(HOST) --port $(PORT) --seed deploy/jobs
+	$(BIN)/nomad-bridge serve --sim --host $(HOST) --port $(PORT)
 
 ## The simulator alone, as a Nomad HTTP API on :4646.
 sim: venv

@@ -17,6 +17,27 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    serve = commands.add_parser(
+        "serve",
+        help="serve the Cluster API in front of the Nomad named by NOMAD_ADDR",
+        description="Serve the Cluster API jobs endpoints in front of Nomad. Nomad is found "
+        "through the standard NOMAD_* environment; bridge settings use BRIDGE_*.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    serve.add_argument("--port", type=int, default=8080, help="port to bind (default %(default)s)")
+    serve.add_argument(
+        "--sim",
+        action="store_true",
+        help="run against the embedded Nomad simulator, seeded with the example jobs",
+    )
+    serve.add_argument(
+        "--seed",
+        type=Path,
+        default=DEFAULT_SEED_DIR,
+        metavar="DIR",
+        help="with --sim: the job files to seed the simulator with (default %(default)s)",
+    )
+
     sim = commands.add_parser(
         "sim",
         help="run the Nomad simulator alone, as a Nomad HTTP API server",
@@ -30,7 +51,7 @@ def _build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="DIR",
-        help="register every Nomad JSON job file ({\"Job\": ...}) found in DIR at start-up",
+        help='register every Nomad JSON job file ({"Job": ...}) found in DIR at start-up',
     )
     sim.add_argument(
         "--acl-token",
@@ -44,6 +65,26 @@ def _build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.command == "serve":
+        import asyncio
+
+        from nomad_bridge.nomad import NomadSettings
+        from nomad_bridge.serve import serve
+        from nomad_bridge.settings import BridgeSettings
+
+        settings = BridgeSettings()
+        logging.getLogger().setLevel(settings.log_level.upper())
+        asyncio.run(
+            serve(
+                settings,
+                NomadSettings(),
+                host=args.host,
+                port=args.port,
+                embedded_sim=args.sim,
+                sim_seed_dir=args.seed if args.seed.is_dir() else None,
+            )
+        )
+        return 0
     if args.command == "sim":
         from nomad_bridge.sim import SimConfig, run
 

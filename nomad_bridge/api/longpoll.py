@@ -1,0 +1,67 @@
+"""The `waitIndex` long poll's request side: which index, and how long to wait (SPEC 3)."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from aiohttp import web
+
+from nomad_bridge.api.problems import Problem
+
+WAIT_INDEX_HEADER = "waitIndex"
+WAIT_DEFAULT_S = 300.0
+WAIT_CAP_S = 600.0
+JITTER_FRACTION = 16  # as Nomad: up to wait/16 extra, so that clients do not wake in step
+
+_UNIT_S = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "μs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+_GO_DURATION = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h)")
+_PLAIN_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def parse_wait_index(request: web.Request) -> int | None:
+    """The client's `waitIndex` header: absent, or a non-negative integer (else 400)."""
+    raw = request.headers.get(WAIT_INDEX_HEADER)
+    if raw is None:
+        return None
+    value = raw.strip()
+    if not (value.isascii() and value.isdecimal()) or len(value) > 20:
+        raise Problem(400, f"waitIndex must be a non-negative integer, got {raw[:64]!r}")
+    return int(value)
+
+
+def parse_duration_s(text: str) -> float:
+    """Nomad's duration syntax (`30s`, `1m30s`, `500ms`) or plain seconds; `ValueError` else."""
+    if _PLAIN_SECONDS.fullmatch(text):
+        return float(text)
+    if not text or _GO_DURATION.sub("", text) != "":
+        raise ValueError(text)
+    total = 0.0
+    for part in _GO_DURATION.findall(text):
+        number = re.match(r"[\d.]+", part)
+        assert number is not None
+        total += float(number.group()) * _UNIT_S[part[number.end() :]]
+    return total
+
+
+def wait_time_s(request: web.Request) -> float:
+    """How long this request may wait: `?wait=` capped at 10 minutes, plus Nomad-like jitter."""
+    raw = request.query.get("wait")
+    wait_s = WAIT_DEFAULT_S
+    if raw is not None:
+        try:
+            wait_s = min(parse_duration_s(raw.strip()), WAIT_CAP_S)
+        except ValueError:
+            raise Problem(
+                400, f"wait must be a duration such as 30s or 5m, or seconds; got {raw[:64]!r}"
+            ) from None
+    return wait_s + random.uniform(0, wait_s / JITTER_FRACTION)

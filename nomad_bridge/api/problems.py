@@ -1,0 +1,124 @@
+"""Every error a client sees, as RFC 9457 problem+json, decided in one place.
+
+Handlers raise; `problem_middleware` turns the domain's errors, Nomad's errors and aiohttp's
+own HTTP exceptions into one body shape. Nothing else in the API builds an error response.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import web
+
+from nomad_bridge.jobs import errors as domain
+from nomad_bridge.nomad import errors as nomad
+
+log = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://github.com/nomad-bridge/nomad-bridge/blob/main/README.md#errors-"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Problem(Exception):
+    """An error the API layer itself decides (bad input, missing token)."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> web.Response:
+    """The one shape of every error body."""
+    title = HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + str(status),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **(extra or {}),
+    }
+    response = web.json_response(body, status=status, headers=headers)
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def status_for(error: Exception) -> int:
+    """The HTTP status a client gets for a domain or Nomad error."""
+    match error:
+        case domain.JobNotFound() | domain.TaskGroupNotFound():
+            return 404
+        case domain.CountOutOfRange() | nomad.UnroutableID():
+            return 400
+        case domain.CountChangeConflict() | nomad.CasConflict():
+            return 409
+        case nomad.PermissionDenied():
+            return 403
+        case nomad.NotFound():
+            return 404
+        case nomad.Unavailable():
+            return 503
+        case nomad.Timeout():
+            return 504
+        case _:
+            return 502
+
+
+def detail_for(error: Exception) -> str:
+    """A client-safe sentence for an error; Nomad's text is kept, since it says what is wrong."""
+    match error:
+        case nomad.PermissionDenied():
+            return f"Nomad refused the bridge's token: {error}"
+        case nomad.Unavailable():
+            return f"Nomad is unreachable: {error}"
+        case nomad.Timeout():
+            return f"Nomad did not answer in time: {error}"
+        case nomad.NomadError() if status_for(error) == 502:
+            return f"Nomad answered with something unusable: {error}"
+        case _:
+            return str(error)
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except Problem as problem:
+        return problem_response(
+            problem.status, problem.detail, headers=problem.headers, extra=problem.extra
+        )
+    except (domain.BridgeError, nomad.NomadError) as error:
+        status = status_for(error)
+        if status >= 500:
+            log.warning(
+                "upstream_error",
+                extra={"route": request.path, "status": status, "error": type(error).__name__},
+            )
+        return problem_response(status, detail_for(error))
+    except web.HTTPException as http_error:
+        if http_error.status < 400:
+            raise
+        headers = {k: v for k, v in http_error.headers.items() if k.lower() == "allow"}
+        text = http_error.text or ""
+        detail = http_error.reason if text.startswith(f"{http_error.status}:") else text
+        return problem_response(http_error.status, detail or http_error.reason, headers=headers)

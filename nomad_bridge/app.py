@@ -1,0 +1,78 @@
+"""The application factory: wiring and resource lifetimes, nothing else.
+
+Tests build the app exactly as `nomad-bridge serve` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from nomad_bridge.api.auth import token_middleware
+from nomad_bridge.api.context import BRIDGE, METRICS, Bridge
+from nomad_bridge.api.metrics import Metrics
+from nomad_bridge.api.problems import problem_middleware
+from nomad_bridge.api.routes import add_routes
+from nomad_bridge.jobs.catalog import JobCatalog
+from nomad_bridge.jobs.definitions import DefinitionStore
+from nomad_bridge.jobs.live import LiveView
+from nomad_bridge.jobs.operations import JobOperations
+from nomad_bridge.jobs.view import FlagKeys
+from nomad_bridge.nomad import NomadClient, NomadSettings
+from nomad_bridge.settings import BridgeSettings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.Application:
+    metrics = Metrics()
+    middlewares: list[Middleware] = [metrics.middleware(), problem_middleware]
+    require_token = token_middleware(settings.tokens)
+    if require_token is not None:
+        middlewares.append(require_token)
+    app = web.Application(middlewares=middlewares, client_max_size=settings.body_limit_bytes)
+    app[METRICS] = metrics
+    add_routes(app, settings)
+
+    async def services(app: web.Application) -> AsyncIterator[None]:
+        client = await NomadClient.create(
+            nomad_settings, timeout_s=settings.nomad_timeout_s, on_request=metrics.observe_nomad
+        )
+        definitions = DefinitionStore(client, settings.definitions_prefix)
+        live = LiveView(
+            client,
+            definitions,
+            FlagKeys(settings.autostart_key, settings.bycluster_key),
+            read_concurrency=settings.read_concurrency,
+            watch_wait_s=settings.watch_wait_s,
+        )
+        operations = JobOperations(
+            client,
+            JobCatalog(client, definitions),
+            definitions,
+            live,
+            count_change_attempts=settings.count_change_attempts,
+            bulk_concurrency=settings.bulk_concurrency,
+        )
+        app[BRIDGE] = Bridge(settings, client, live, operations, metrics)
+        watch = asyncio.create_task(live.run(), name="nomad-watch")
+        try:
+            yield
+        finally:
+            live.release_waiters()
+            watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)
+            await client.close()
+
+    async def release_waiters(app: web.Application) -> None:
+        # on_shutdown runs before connections are closed: long polls answer with the view.
+        app[BRIDGE].live.release_waiters()
+
+    app.on_shutdown.append(release_waiters)
+
+    app.cleanup_ctx.append(services)
+    return app

@@ -1,0 +1,350 @@
+"""The live view: one upstream watch of Nomad keeps every listed job's view in memory.
+
+A naive port costs Nomad 1 + 2N requests per `GET /jobs` and one blocking query per waiting
+client — the pattern that exhausted connections in Nomad's own UI. Here one blocking query
+on `/v1/jobs?meta=true` (its stubs carry status, Meta and the job summary) plus a read of
+each job whose spec changed (`JobModifyIndex`) keeps the view current; reads and long polls
+are answered from memory and cost Nomad nothing.
+
+The view's index (`waitIndex`) advances only when what a client sees changes, and then to
+the Nomad index at which the change was observed, so replicas that watched the same change
+report the same index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from nomad_bridge.jobs.catalog import ListedJob, bounded_map
+from nomad_bridge.jobs.definitions import DefinitionStore
+from nomad_bridge.jobs.view import FlagKeys, JobView
+from nomad_bridge.nomad import NomadClient
+from nomad_bridge.nomad import errors as nomad
+from nomad_bridge.nomad.models import Job, JobStub
+
+log = logging.getLogger(__name__)
+
+WATCH_WAIT_S = 300.0
+RETRY_BASE_S = 0.1
+RETRY_CAP_S = 10.0
+DEFINITIONS_REFRESH_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class ViewEntry:
+    """One listed job as the view holds it: the Nomad objects, its view and its bytes."""
+
+    listed: ListedJob
+    view: JobView
+    body: bytes
+    index: int  # the view index at which this job's view last changed
+
+
+def _dumps(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+class LiveView:
+    """Nomad's listed jobs, kept current by one watch; waiters are woken on every change."""
+
+    def __init__(
+        self,
+        client: NomadClient,
+        definitions: DefinitionStore,
+        keys: FlagKeys,
+        *,
+        read_concurrency: int,
+        watch_wait_s: float = WATCH_WAIT_S,
+        definitions_refresh_s: float = DEFINITIONS_REFRESH_S,
+    ) -> None:
+        self._client = client
+        self._definitions = definitions
+        self._keys = keys
+        self._read_concurrency = read_concurrency
+        self._watch_wait_s = watch_wait_s
+        self._definitions_refresh_s = definitions_refresh_s
+        self._live: dict[str, ViewEntry] = {}
+        self._collected: dict[str, ViewEntry] = {}
+        self._stubs: dict[str, JobStub] = {}
+        self._index = 0
+        self._nomad_index = 0
+        self._body = b"[]"
+        self._changed = asyncio.Event()
+        self._progress = asyncio.Event()
+        self._synced = False
+        self._error: str | None = None
+        self._closing = False
+        self._epoch = 0  # +1 whenever Nomad's index went backwards
+        self._heard_at: float | None = None
+
+    # --- what readers see --------------------------------------------------------------
+
+    @property
+    def index(self) -> int:
+        """The `waitIndex` of the whole view (at least 1, as the SPEC wants a positive index)."""
+        return max(self._index, 1)
+
+    @property
+    def body(self) -> bytes:
+        """The `GET /jobs` body, serialised once per change and shared by every reader."""
+        return self._body
+
+    @property
+    def sync_age_s(self) -> float:
+        """How far the view may trail Nomad: 0 while the watch is healthy (a blocking query
+        in flight answers on any change), else the seconds since it last heard from Nomad."""
+        if self.ready or self._heard_at is None:
+            return 0.0
+        return asyncio.get_running_loop().time() - self._heard_at
+
+    @property
+    def synced(self) -> bool:
+        return self._synced
+
+    async def wait_synced(self, timeout_s: float) -> bool:
+        """Wait for the first sync (bounded), so requests right after start-up get answers."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while not self._synced and not self._closing:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._progress.wait(), remaining)
+            except TimeoutError:
+                return False
+        return self._synced
+
+    @property
+    def ready(self) -> bool:
+        return self._synced and self._error is None
+
+    @property
+    def status(self) -> str:
+        if not self._synced:
+            return "syncing with Nomad" + (f" (last error: {self._error})" if self._error else "")
+        return "synced" if self._error is None else f"Nomad watch failing: {self._error}"
+
+    @property
+    def nomad_index(self) -> int:
+        """The Nomad index the view reflects (the job list's `X-Nomad-Index`)."""
+        return self._nomad_index
+
+    def entry(self, job_id: str) -> ViewEntry | None:
+        return self._live.get(job_id) or self._collected.get(job_id)
+
+    def entries(self) -> list[ViewEntry]:
+        return sorted([*self._live.values(), *self._collected.values()], key=lambda e: e.view.name)
+
+    def listed_jobs(self) -> list[ListedJob]:
+        return [entry.listed for entry in self.entries()]
+
+    async def wait_past(self, index: int, timeout_s: float) -> None:
+        """Return once the view's index passes `index`, the wait ends, or the view closes."""
+        await self._wait_until(lambda: self.index > index, timeout_s)
+
+    async def wait_job_past(self, job_id: str, index: int, timeout_s: float) -> None:
+        """Return once one job's own index passes `index` (or it disappears), or the wait ends."""
+
+        def moved() -> bool:
+            entry = self.entry(job_id)
+            return entry is None or entry.index > index
+
+        await self._wait_until(moved, timeout_s)
+
+    async def caught_up(self, nomad_index: int, timeout_s: float) -> bool:
+        """Wait until the view reflects Nomad at `nomad_index`, so a read after a write sees it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while self._nomad_index < nomad_index and not self._closing:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            progress = self._progress
+            try:
+                await asyncio.wait_for(progress.wait(), remaining)
+            except TimeoutError:
+                return False
+        return True
+
+    def release_waiters(self) -> None:
+        """Answer every waiting request now (graceful shutdown)."""
+        self._closing = True
+        self._notify(self._changed)
+        self._notify(self._progress)
+
+    async def _wait_until(self, condition: Callable[[], bool], timeout_s: float) -> None:
+        """Wait for `condition`; a reset of Nomad's index ends every wait (clients resync)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        epoch = self._epoch
+        while not condition() and not self._closing and epoch == self._epoch:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            changed = self._changed
+            try:
+                await asyncio.wait_for(changed.wait(), remaining)
+            except TimeoutError:
+                return
+
+    def _notify(self, event: asyncio.Event) -> None:
+        # Replace before setting: waiters hold the old event, new waiters get a fresh one.
+        if event is self._changed:
+            self._changed = asyncio.Event()
+        else:
+            self._progress = asyncio.Event()
+        event.set()
+
+    # --- the watch ---------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Watch Nomad until cancelled; failures are retried with capped, jittered backoff."""
+        definitions_task = asyncio.create_task(self._refresh_definitions_forever())
+        try:
+            await self._watch_jobs()
+        finally:
+            definitions_task.cancel()
+            await asyncio.gather(definitions_task, return_exceptions=True)
+
+    async def _watch_jobs(self) -> None:
+        failures = 0
+        index = 0
+        while True:
+            try:
+                listing = await self._client.list_jobs(
+                    meta=True, index=index or None, wait_s=self._watch_wait_s
+                )
+                if listing.index < index:
+                    log.warning("nomad_index_reset", extra={"was": index, "now": listing.index})
+                    self._forget_everything()
+                first_sync = not self._synced
+                await self._apply(listing.value, listing.index, reset=listing.index < index)
+                if first_sync:
+                    await self.refresh_definitions()
+                    self._synced = True
+                    self._notify(self._progress)
+                    log.info("view_synced", extra={"index": self.index, "jobs": len(self._live)})
+                index = max(listing.index, 1)
+                self._heard_at = asyncio.get_running_loop().time()
+                failures = 0
+                self._error = None
+            except nomad.NomadError as error:
+                failures += 1
+                self._error = f"{type(error).__name__}: {error}"
+                delay = random.uniform(0, min(RETRY_CAP_S, RETRY_BASE_S * 2**failures))
+                log.warning("nomad_watch_failed", extra={"error": self._error, "retry_s": delay})
+                await asyncio.sleep(delay)
+
+    async def _refresh_definitions_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._definitions_refresh_s)
+            if not self._synced:
+                continue
+            try:
+                await self.refresh_definitions()
+            except nomad.NomadError as error:
+                log.warning("definitions_refresh_failed", extra={"error": str(error)})
+
+    def _forget_everything(self) -> None:
+        """After Nomad's index went backwards (a snapshot restore): rebuild from scratch."""
+        self._stubs.clear()
+        self._definitions.forget_known()
+
+    async def _apply(self, stubs: Iterable[JobStub], list_index: int, *, reset: bool) -> None:
+        listed = {stub.id: stub for stub in stubs if not stub.parent_id}
+        stale = [
+            stub
+            for stub in listed.values()
+            if reset
+            or (entry := self._live.get(stub.id)) is None
+            or entry.listed.job.job_modify_index != stub.job_modify_index
+        ]
+        fresh = await self._read_jobs(stale)
+        entries: dict[str, ViewEntry] = {}
+        changed = reset or bool(set(self._live) - set(listed))
+        for job_id, stub in listed.items():
+            previous = None if reset else self._live.get(job_id)
+            job = fresh.get(job_id) or (previous.listed.job if previous else None)
+            if job is None:
+                continue  # purged between the list and the read
+            current = job.model_copy(update={"status": stub.status, "stop": stub.stop})
+            entry = self._entry(ListedJob(current, stub.job_summary), previous, list_index)
+            changed = changed or previous is None or entry.body != previous.body
+            entries[job_id] = entry
+        disappeared = set(self._live) - set(entries)
+        self._live = entries
+        self._stubs = listed
+        self._collected = {k: v for k, v in self._collected.items() if k not in listed}
+        self._nomad_index = list_index
+        if fresh:
+            await self._save_definitions(fresh.values())
+        if disappeared and self._synced:
+            # Collected (or purged): a saved definition keeps it listed as dead.
+            await self.refresh_definitions(list_index)
+        if changed:
+            self._publish(list_index, reset=reset)
+        self._notify(self._progress)
+
+    def _entry(self, listed: ListedJob, previous: ViewEntry | None, index: int) -> ViewEntry:
+        view = listed.view(self._keys)
+        body = _dumps(view.to_json_dict())
+        if previous is not None and previous.body == body:
+            return ViewEntry(listed, previous.view, previous.body, previous.index)
+        return ViewEntry(listed, view, body, index)
+
+    async def _read_jobs(self, stubs: list[JobStub]) -> dict[str, Job]:
+        results = await bounded_map(
+            self._read_concurrency, lambda stub: self._client.read_job(stub.id), stubs
+        )
+        fresh: dict[str, Job] = {}
+        for stub, result in zip(stubs, results, strict=True):
+            if isinstance(result, nomad.NotFound):
+                continue
+            if isinstance(result, nomad.UnroutableID):
+                log.warning("job_not_addressable", extra={"job": stub.id, "error": str(result)})
+                continue
+            if isinstance(result, BaseException):
+                raise result
+            fresh[stub.id] = result.value
+        return fresh
+
+    async def _save_definitions(self, jobs: Iterable[Job]) -> None:
+        results = await bounded_map(self._read_concurrency, self._definitions.save, jobs)
+        for result in results:
+            if isinstance(result, nomad.NomadError):
+                log.warning("definition_save_failed", extra={"error": str(result)})
+            elif isinstance(result, BaseException):
+                raise result
+
+    async def refresh_definitions(self, index: int | None = None) -> None:
+        """Re-read saved definitions: jobs Nomad collected stay listed, as `dead`."""
+        collected: dict[str, ViewEntry] = {}
+        changed_at = 0
+        for job_id, saved in (await self._definitions.load_all()).items():
+            if job_id in self._stubs:
+                continue
+            previous = self._collected.get(job_id)
+            at = max(index or 0, saved.modify_index)
+            entry = self._entry(ListedJob(saved.job, None, collected=True), previous, at)
+            if previous is None or previous.body != entry.body:
+                changed_at = max(changed_at, at)
+            collected[job_id] = entry
+        if set(collected) != set(self._collected):
+            changed_at = max(changed_at, index or 0, self._index + 1)
+        self._collected = collected
+        if changed_at:
+            self._publish(changed_at, reset=False)
+
+    def _publish(self, index: int, *, reset: bool) -> None:
+        """A change clients can see: new body, new index, every waiter woken."""
+        if reset:
+            self._epoch += 1
+        self._index = index if reset else max(self._index, index)
+        self._body = b"[" + b",".join(entry.body for entry in self.entries()) + b"]"
+        self._notify(self._changed)

@@ -1,0 +1,290 @@
+"""What the Cluster API's mutations do in Nomad: start, stop, and count changes.
+
+Every change goes through Nomad and answers only once Nomad accepted it. Count changes use
+Nomad's check-and-set so that no concurrent update — from this replica or another — is
+lost (SPEC section 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+
+from nomad_bridge.jobs.catalog import JobCatalog, ListedJob, bounded_map
+from nomad_bridge.jobs.definitions import DefinitionStore
+from nomad_bridge.jobs.errors import (
+    CountChangeConflict,
+    CountOutOfRange,
+    TaskGroupNotFound,
+)
+from nomad_bridge.jobs.live import LiveView
+from nomad_bridge.jobs.view import flag
+from nomad_bridge.nomad import NomadClient
+from nomad_bridge.nomad import errors as nomad
+
+log = logging.getLogger(__name__)
+
+CONFLICT_BACKOFF_BASE_S = 0.02
+CONFLICT_BACKOFF_CAP_S = 0.5
+SCALE_MESSAGE_PREFIX = "nomad-bridge"
+VIEW_CATCH_UP_TIMEOUT_S = 5.0
+
+
+class Outcome(StrEnum):
+    STARTED = "started"
+    RESTORED = "restored"  # re-registered from the saved definition after Nomad's GC
+    ALREADY_RUNNING = "already running"
+    STOPPED = "stopped"
+    ALREADY_STOPPED = "already stopped"
+
+
+class CountPath(StrEnum):
+    """Which Nomad call applied a count change (reported to the client and logged)."""
+
+    SCALE = "scale"  # POST /v1/job/:id/scale, the normal path: records a scaling event
+    REGISTER = "register"  # check-and-set re-register, when Nomad refuses to scale
+    DEFINITION = "definition"  # the job was garbage-collected: its saved definition changed
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    job_id: str
+    outcome: Outcome
+    eval_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CountChange:
+    job_id: str
+    group: str
+    previous_count: int
+    count: int
+    path: CountPath
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResult:
+    """One job's part of startall/stopall: what happened, or why it failed."""
+
+    job_id: str
+    change: StateChange | None
+    error: Exception | None
+
+
+class KeyedLocks:
+    """One asyncio lock per key, dropped again when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+def backoff_s(attempt: int) -> float:
+    """Full-jitter exponential backoff, so that competing replicas spread out."""
+    return random.uniform(0, min(CONFLICT_BACKOFF_CAP_S, CONFLICT_BACKOFF_BASE_S * 2**attempt))
+
+
+class JobOperations:
+    def __init__(
+        self,
+        client: NomadClient,
+        catalog: JobCatalog,
+        definitions: DefinitionStore,
+        live: LiveView,
+        *,
+        count_change_attempts: int,
+        bulk_concurrency: int,
+    ) -> None:
+        self._client = client
+        self._catalog = catalog
+        self._definitions = definitions
+        self._live = live
+        self._attempts = count_change_attempts
+        self._bulk_concurrency = bulk_concurrency
+        self._locks = KeyedLocks()
+
+    async def start(self, job_id: str) -> StateChange:
+        """Start a stopped job, or re-register a collected one from its saved definition."""
+        async with self._locks.hold(job_id):
+            for attempt in range(self._attempts):
+                listed = await self._catalog.get(job_id)
+                if not listed.stopped:
+                    return StateChange(job_id, Outcome.ALREADY_RUNNING)
+                started = listed.job.with_stop(False).spec()
+                try:
+                    if listed.collected:
+                        # enforce_index=0: register only if nobody registered it meanwhile.
+                        response = await self._client.register_job(started, enforce_index=0)
+                        outcome = Outcome.RESTORED
+                    else:
+                        response = await self._client.register_job(
+                            started, enforce_index=listed.job.job_modify_index
+                        )
+                        outcome = Outcome.STARTED
+                except nomad.CasConflict:
+                    await asyncio.sleep(backoff_s(attempt))
+                    continue
+                log.info("job_started", extra={"job": job_id, "outcome": outcome.value})
+                await self._seen(response.job_modify_index)
+                return StateChange(job_id, outcome, response.eval_id)
+        raise CountChangeConflict(f"job {job_id!r} kept changing while it was being started")
+
+    async def stop(self, job_id: str) -> StateChange:
+        """Stop (deregister without purge); a stopped or collected job is left alone."""
+        async with self._locks.hold(job_id):
+            listed = await self._catalog.get(job_id)
+            if listed.stopped:
+                return StateChange(job_id, Outcome.ALREADY_STOPPED)
+            response = await self._client.stop_job(job_id)
+            log.info("job_stopped", extra={"job": job_id})
+            await self._seen(response.job_modify_index)
+            return StateChange(job_id, Outcome.STOPPED, response.eval_id)
+
+    async def start_all(self, autostart_key: str) -> list[BulkResult]:
+        """Start every listed, stopped job flagged autostart (a running one needs nothing)."""
+        targets = [
+            job_id
+            for job_id, (stopped, meta) in (await self._listed_now()).items()
+            if stopped and flag(meta, autostart_key)
+        ]
+        return await self._bulk(self.start, targets)
+
+    async def stop_all(self) -> list[BulkResult]:
+        """Stop every listed job that is not stopped."""
+        listed = await self._listed_now()
+        return await self._bulk(
+            self.stop, [job_id for job_id, (stopped, _) in listed.items() if not stopped]
+        )
+
+    async def _listed_now(self) -> dict[str, tuple[bool, dict[str, str] | None]]:
+        """Every listed job's (stopped, Meta) as Nomad has them now.
+
+        Bulk operations act on Nomad's present state (the job list and the saved definitions)
+        rather than on the live view, which may trail a change made directly in Nomad.
+        """
+        stubs = (await self._client.list_jobs(meta=True)).value
+        listed = {stub.id: (stub.stop, stub.meta) for stub in stubs if not stub.parent_id}
+        in_nomad = {stub.id for stub in stubs}
+        for job_id, saved in (await self._definitions.load_all()).items():
+            if job_id not in in_nomad:
+                listed[job_id] = (True, saved.job.meta)
+        return listed
+
+    async def _bulk(
+        self, operation: Callable[[str], Awaitable[StateChange]], job_ids: list[str]
+    ) -> list[BulkResult]:
+        results = await bounded_map(self._bulk_concurrency, operation, sorted(job_ids))
+        out: list[BulkResult] = []
+        for job_id, result in zip(sorted(job_ids), results, strict=True):
+            if isinstance(result, Exception):
+                log.warning("bulk_job_failed", extra={"job": job_id, "error": str(result)})
+                out.append(BulkResult(job_id, None, result))
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                out.append(BulkResult(job_id, result, None))
+        return out
+
+    async def add_to_count(self, job_id: str, group: str, delta: int) -> CountChange:
+        """Add a signed delta to a group's count; a delta of 0 sets the count to 0."""
+        return await self._change_count(
+            job_id, group, lambda current: current + delta if delta else 0
+        )
+
+    async def set_count(self, job_id: str, group: str, count: int) -> CountChange:
+        return await self._change_count(job_id, group, lambda _current: count)
+
+    async def _change_count(
+        self, job_id: str, group: str, new_count: Callable[[int], int]
+    ) -> CountChange:
+        async with self._locks.hold(job_id):
+            for attempt in range(self._attempts):
+                listed = await self._catalog.get(job_id)
+                task_group = listed.job.group(group)
+                if task_group is None:
+                    raise TaskGroupNotFound(job_id, group)
+                count = new_count(task_group.count)
+                if count < 0:
+                    raise CountOutOfRange(
+                        f"count of {job_id!r}/{group!r} would be {count}; it must be at least 0"
+                    )
+                path = await self._apply_count(listed, group, task_group.count, count)
+                if path is None:
+                    await asyncio.sleep(backoff_s(attempt))
+                    continue
+                change = CountChange(job_id, group, task_group.count, count, path, attempt + 1)
+                log.info(
+                    "count_changed",
+                    extra={
+                        "job": job_id,
+                        "group": group,
+                        "previous": change.previous_count,
+                        "count": count,
+                        "path": path.value,
+                        "attempts": change.attempts,
+                    },
+                )
+                return change
+        raise CountChangeConflict(
+            f"job {job_id!r} changed under every one of {self._attempts} attempts; "
+            "nothing was changed"
+        )
+
+    async def _apply_count(
+        self, listed: ListedJob, group: str, previous: int, count: int
+    ) -> CountPath | None:
+        """Apply one check-and-set attempt; None when another writer got there first."""
+        job = listed.job
+        updated = job.with_group_count(group, count)
+        if listed.collected:
+            await self._definitions.save(updated)
+            await self._live.refresh_definitions()
+            return CountPath.DEFINITION
+        try:
+            try:
+                response = await self._client.scale_job(
+                    job.id,
+                    group,
+                    count,
+                    message=f"{SCALE_MESSAGE_PREFIX}: {group} count {previous} -> {count}",
+                    job_modify_index=job.job_modify_index,
+                )
+                path = CountPath.SCALE
+            except nomad.DeploymentActive:
+                response = await self._client.register_job(
+                    updated.spec(), enforce_index=job.job_modify_index
+                )
+                path = CountPath.REGISTER
+        except nomad.CasConflict:
+            return None
+        except nomad.BadRequest as refused:
+            # Nomad's own limits, e.g. the group's scaling policy bounds.
+            raise CountOutOfRange(str(refused)) from refused
+        await self._seen(response.job_modify_index)
+        return path
+
+    async def _seen(self, job_modify_index: int) -> None:
+        """Answer a mutation only once the live view shows it: a read right after sees it."""
+        if job_modify_index and not await self._live.caught_up(
+            job_modify_index, VIEW_CATCH_UP_TIMEOUT_S
+        ):
+            log.warning("view_behind_write", extra={"index": job_modify_index})

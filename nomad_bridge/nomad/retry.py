@@ -1,0 +1,44 @@
+"""When a failed Nomad request is tried again, and how long to wait before it."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from nomad_bridge.nomad.errors import NomadError, Timeout, Unavailable
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Up to `attempts` tries per request, with exponential backoff and full jitter.
+
+    Reads (GET) are retried when Nomad was unavailable or did not answer in time. Writes are
+    retried only when the connection could not be made, so Nomad never saw them: a write that
+    may have reached Nomad is never sent twice. Answers (4xx, check-and-set conflicts, other
+    500s) are never retried here.
+    """
+
+    attempts: int = 3
+    base_delay_s: float = 0.1
+    max_delay_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        if self.base_delay_s < 0 or self.max_delay_s < 0:
+            raise ValueError("delays must not be negative")
+
+    def should_retry(self, method: str, error: NomadError, attempt: int) -> bool:
+        """Whether to try again after `error` ended try number `attempt` (1-based)."""
+        if attempt >= self.attempts:
+            return False
+        if method.upper() in IDEMPOTENT_METHODS:
+            return isinstance(error, Unavailable | Timeout)
+        return isinstance(error, Unavailable) and not error.request_sent
+
+    def delay_s(self, attempt: int, rng: random.Random) -> float:
+        """Full jitter: uniform in [0, min(max, base * 2^(attempt-1))]."""
+        ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
+        return rng.uniform(0.0, ceiling)

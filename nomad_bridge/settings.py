@@ -1,0 +1,81 @@
+"""Bridge settings, read from `BRIDGE_*` environment variables.
+
+Nomad's own connection settings (`NOMAD_ADDR`, `NOMAD_TOKEN`, ...) live with the Nomad client
+in `nomad_bridge.nomad.settings`, so that the bridge reads them exactly as Nomad's CLI does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class BridgeSettings(BaseSettings):
+    """Everything the bridge itself can be told; one instance per application."""
+
+    model_config = SettingsConfigDict(env_prefix="BRIDGE_", extra="ignore")
+
+    base_path: str = Field(default="/", description="Path prefix of every Cluster API route.")
+    tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated bearer tokens; when set, every API route needs one.",
+    )
+    tokens_file: Path | None = Field(
+        default=None, description="File with one bearer token per line (added to `tokens`)."
+    )
+    autostart_key: str = Field(default="autostart", description="Job Meta key of `autostart`.")
+    bycluster_key: str = Field(default="byCluster", description="Job Meta key of `byCluster`.")
+    definitions_prefix: str = Field(
+        default="nomad-bridge/jobs",
+        description="Nomad Variables path under which saved job definitions are kept.",
+    )
+    bulk_concurrency: int = Field(
+        default=8, ge=1, le=256, description="Jobs worked on at once by startall/stopall."
+    )
+    body_limit_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    count_change_attempts: int = Field(
+        default=25, ge=1, le=100, description="Check-and-set attempts for one count change."
+    )
+    read_concurrency: int = Field(
+        default=16, ge=1, le=256, description="Nomad reads in flight while building views."
+    )
+    nomad_timeout_s: float = Field(
+        default=10.0, gt=0, description="Longest wait for one Nomad answer (504 past it)."
+    )
+    watch_wait_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=300,
+        description="Wait of the upstream blocking query; bounds how long a Nomad index "
+        "reset (snapshot restore) can go unnoticed.",
+    )
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+    @field_validator("tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [token.strip() for token in value.split(",") if token.strip()]
+        return value
+
+    @field_validator("base_path")
+    @classmethod
+    def _normalise_base_path(cls, value: str) -> str:
+        value = "/" + value.strip("/")
+        return value if value == "/" else value + "/"
+
+    @model_validator(mode="after")
+    def _read_tokens_file(self) -> BridgeSettings:
+        if self.tokens_file is not None:
+            lines = self.tokens_file.read_text(encoding="utf-8").splitlines()
+            self.tokens = [*self.tokens, *(SecretStr(s.strip()) for s in lines if s.strip())]
+        return self
+
+    def route(self, path: str) -> str:
+        """The full route for an API path given relative to the base path."""
+        return self.base_path + path.lstrip("/")

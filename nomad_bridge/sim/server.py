@@ -1,0 +1,205 @@
+"""Serving a simulator: on the current loop, in its own thread, or as the CLI's process.
+
+`SimServer` owns the listening socket itself (rather than an aiohttp site) so the `refuse`
+outage can close it, drop open connections, and later listen again on the same port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import ssl
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from nomad_bridge.sim.config import SimConfig
+from nomad_bridge.sim.controls import OutageMode
+from nomad_bridge.sim.simulator import Simulator
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_TIMEOUT_S = 5.0
+THREAD_START_TIMEOUT_S = 30.0
+T = TypeVar("T")
+
+
+class SimServer:
+    """The simulator's HTTP API on a TCP port (HTTPS with `ssl_context`)."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self._runner: web.AppRunner | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._ssl: ssl.SSLContext | None = None
+        self._host = "127.0.0.1"
+        self._port = 0
+        self._reopen: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self._ssl is not None else "http"
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"{scheme}://{host}:{self._port}"
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        self._host, self._ssl = host, ssl_context
+        self._runner = web.AppRunner(
+            self.sim.app, shutdown_timeout=SHUTDOWN_TIMEOUT_S, access_log=None
+        )
+        await self._runner.setup()
+        sock = self._bind(port)
+        self._port = sock.getsockname()[1]
+        await self._listen(sock)
+        self.sim.controls.add_outage_listener(self._on_outage)
+        log.info("sim_listening url=%s", self.url)
+
+    def _bind(self, port: int) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self._host, port))
+        sock.listen(128)
+        sock.setblocking(False)
+        return sock
+
+    async def _listen(self, sock: socket.socket) -> None:
+        assert self._runner is not None
+        assert self._runner.server is not None
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._runner.server, sock=sock, ssl=self._ssl)
+
+    def _on_outage(self, mode: OutageMode | None) -> None:
+        if mode == "refuse" and self._server is not None:
+            self._server.close()
+            self._server = None
+            self._drop_connections()
+        elif mode != "refuse" and self._server is None and self._runner is not None:
+            sock = self._bind(self._port)  # listening again before this returns
+            self._reopen = asyncio.get_running_loop().create_task(self._listen(sock))
+
+    def _drop_connections(self) -> None:
+        assert self._runner is not None
+        assert self._runner.server is not None
+        for handler in list(self._runner.server.connections):
+            handler.force_close()
+
+    async def stop(self) -> None:
+        self.sim.controls.remove_outage_listener(self._on_outage)
+        if self._reopen is not None:
+            await self._reopen
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        self.sim.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+@dataclass
+class ThreadHandle:
+    """A simulator served from its own thread and event loop, for synchronous clients."""
+
+    sim: Simulator
+    server: SimServer
+    loop: asyncio.AbstractEventLoop
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def call(self, fn: Callable[[Simulator], T | Awaitable[T]], timeout: float = 30.0) -> T:
+        """Run `fn(sim)` on the simulator's loop (awaiting it if it returns an awaitable)."""
+
+        async def invoke() -> Any:
+            result = fn(self.sim)
+            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+                return await result
+            return result
+
+        future = asyncio.run_coroutine_threadsafe(invoke(), self.loop)
+        return future.result(timeout)  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def serve_in_thread(
+    sim: Simulator,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ssl_context: ssl.SSLContext | None = None,
+) -> Iterator[ThreadHandle]:
+    """Serve `sim` from a new thread with its own event loop until the block exits."""
+    loop = asyncio.new_event_loop()
+    server = SimServer(sim)
+    ready = threading.Event()
+    failure: list[BaseException] = []
+
+    def main() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(server.start(host, port, ssl_context))
+        except BaseException as err:
+            failure.append(err)
+            ready.set()
+            return
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(server.stop())
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+    thread = threading.Thread(target=main, name="nomad-sim", daemon=True)
+    thread.start()
+    if not ready.wait(THREAD_START_TIMEOUT_S) or failure:
+        raise RuntimeError("simulator thread failed to start") from (
+            failure[0] if failure else None
+        )
+    try:
+        yield ThreadHandle(sim, server, loop)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(SHUTDOWN_TIMEOUT_S * 2)
+
+
+def run(
+    config: SimConfig,
+    host: str = "127.0.0.1",
+    port: int = 4646,
+    seed_dir: Path | None = None,
+) -> None:
+    """Serve a simulator until SIGINT or SIGTERM (the `nomad-bridge sim` command)."""
+    asyncio.run(_serve_forever(config, host, port, seed_dir))
+
+
+async def _serve_forever(config: SimConfig, host: str, port: int, seed_dir: Path | None) -> None:
+    sim = Simulator(config)
+    if seed_dir is not None:
+        seeded = sim.seed_from_dir(seed_dir)
+        log.info("sim_seeded count=%d dir=%s", len(seeded), seed_dir)
+    server = SimServer(sim)
+    await server.start(host, port)
+    print(f"Nomad simulator listening on {server.url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("sim_stopping")
+        await server.stop()

@@ -1,0 +1,129 @@
+"""SPEC section 4: saved definitions keep garbage-collected jobs listed and startable."""
+
+from __future__ import annotations
+
+from nomad_bridge.jobs.definitions import definition_path
+from nomad_bridge.sim import Simulator
+from tests.bridge.conftest import BridgeClient, NomadProbe, in_sync, job_spec, wait_until
+
+PREFIX = "nomad-bridge/jobs"
+
+
+async def test_every_listed_job_gets_a_saved_definition_in_a_nomad_variable(
+    bridge: BridgeClient, nomad_probe: NomadProbe, example_jobs: list[str]
+) -> None:
+    await in_sync(bridge, nomad_probe)
+    status, variables = await nomad_probe.get(f"/v1/vars?prefix={PREFIX}/")
+    assert status == 200
+    assert sorted(v["Path"] for v in variables) == sorted(
+        definition_path(PREFIX, job_id) for job_id in example_jobs
+    )
+
+
+async def test_definitions_are_written_only_when_the_spec_changed(
+    bridge: BridgeClient, simulator: Simulator, nomad_probe: NomadProbe
+) -> None:
+    simulator.register_job_spec(job_spec("web", {"g": 1}))
+    path = f"/v1/var/{definition_path(PREFIX, 'web')}"
+    await in_sync(bridge, nomad_probe)
+    first = (await nomad_probe.get(path))[1]["ModifyIndex"]
+    await nomad_probe.stop("web")  # Stop is not part of the saved spec
+    await bridge.post("/jobs/start/web")
+    await in_sync(bridge, nomad_probe)
+    assert (await nomad_probe.get(path))[1]["ModifyIndex"] == first
+    await bridge.post(
+        "/jobs/settaskgroupcount", json={"jobID": "web", "taskGroup": "g", "count": 4}
+    )
+    assert (await nomad_probe.get(path))[1]["ModifyIndex"] > first
+
+
+async def test_a_garbage_collected_job_is_listed_dead_and_starts_again_as_it_was(
+    bridge: BridgeClient, simulator: Simulator, nomad_probe: NomadProbe
+) -> None:
+    simulator.register_job_spec(
+        job_spec("game", {"lobby": 1, "match": 3}, Meta={"autostart": "true"})
+    )
+    await in_sync(bridge, nomad_probe)  # the bridge has saved the definition
+    assert (await bridge.post("/jobs/stop/game")).status == 200
+
+    async def dead() -> bool:
+        return (await nomad_probe.job("game"))["Status"] == "dead"
+
+    await wait_until(dead)
+    simulator.controls.garbage_collect()
+    assert (await nomad_probe.get("/v1/job/game"))[0] == 404
+    await in_sync(bridge, nomad_probe)
+
+    listed = await (await bridge.get("/jobs")).json()
+    assert listed == [
+        {
+            "name": "game",
+            "status": "dead",
+            "autostart": True,
+            "byCluster": False,
+            "taskGroups": [
+                {
+                    "name": name,
+                    "count": count,
+                    "summary": dict.fromkeys(
+                        ["queued", "complete", "failed", "running", "starting", "lost"], 0
+                    ),
+                }
+                for name, count in [("lobby", 1), ("match", 3)]
+            ],
+        }
+    ]
+    response = await bridge.post("/jobs/start/game")
+    assert response.status == 200
+    assert (await response.json())["result"] == "restored"
+    job = await nomad_probe.job("game")
+    assert [(g["Name"], g["Count"]) for g in job["TaskGroups"]] == [("lobby", 1), ("match", 3)]
+    assert job["Stop"] is False
+
+    async def running() -> bool:
+        return (await nomad_probe.job("game"))["Status"] == "running"
+
+    await wait_until(running)
+
+
+async def test_startall_restores_garbage_collected_autostart_jobs(
+    bridge: BridgeClient, simulator: Simulator, nomad_probe: NomadProbe
+) -> None:
+    simulator.register_job_spec(job_spec("cache", {"redis": 1}, Meta={"autostart": "yes"}))
+    await in_sync(bridge, nomad_probe)
+    await nomad_probe.stop("cache")
+
+    async def dead() -> bool:
+        return (await nomad_probe.job("cache"))["Status"] == "dead"
+
+    await wait_until(dead)
+    simulator.controls.garbage_collect()
+    response = await bridge.post("/jobs/startall")
+    assert response.status == 200
+    assert (await response.json())["results"] == [
+        {"job": "cache", "status": 200, "result": "restored"}
+    ]
+    assert (await nomad_probe.job("cache"))["Stop"] is False
+
+
+async def test_count_change_of_a_garbage_collected_job_changes_its_saved_definition(
+    bridge: BridgeClient, simulator: Simulator, nomad_probe: NomadProbe
+) -> None:
+    simulator.register_job_spec(job_spec("batchy", {"g": 2}))
+    await in_sync(bridge, nomad_probe)
+    await nomad_probe.stop("batchy")
+
+    async def dead() -> bool:
+        return (await nomad_probe.job("batchy"))["Status"] == "dead"
+
+    await wait_until(dead)
+    simulator.controls.garbage_collect()
+    response = await bridge.post(
+        "/jobs/updatecounts", json={"jobID": "batchy", "taskGroup": "g", "count": 3}
+    )
+    assert response.status == 200
+    assert (await response.json())["path"] == "definition"
+    await in_sync(bridge, nomad_probe)
+    listed = await (await bridge.get("/jobs")).json()
+    assert listed[0]["taskGroups"][0]["count"] == 5
+    assert listed[0]["status"] == "dead"

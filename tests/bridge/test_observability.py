@@ -1,0 +1,62 @@
+"""SPEC section 5: `/metrics` and `/openapi.json`."""
+
+from __future__ import annotations
+
+import pytest
+from openapi_spec_validator import validate
+from pydantic import SecretStr
+
+from nomad_bridge.settings import BridgeSettings
+from tests.bridge.conftest import BridgeClient, MakeBridge, NomadProbe, in_sync
+
+COUNT = {"jobID": "web", "taskGroup": "frontend", "count": 1}
+
+
+async def test_openapi_document_is_valid_openapi_3_1(bridge: BridgeClient) -> None:
+    response = await bridge.get("/openapi.json")
+    assert response.status == 200
+    document = await response.json()
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+
+
+async def test_openapi_describes_every_route_of_the_app(bridge: BridgeClient) -> None:
+    document = await (await bridge.get("/openapi.json")).json()
+    described = {
+        (path, method.upper()) for path, item in document["paths"].items() for method in item
+    }
+    routes = {
+        (route.resource.canonical, route.method)
+        for route in bridge.app.router.routes()
+        if route.resource is not None
+    }
+    assert routes == described
+
+
+@pytest.mark.parametrize("base_path", ["/api/v2"])
+async def test_openapi_follows_the_base_path_and_security(
+    make_bridge: MakeBridge, base_path: str
+) -> None:
+    bridge = await make_bridge(BridgeSettings(base_path=base_path, tokens=[SecretStr("t")]))
+    response = await bridge.get("/openapi.json", headers={"Authorization": "Bearer t"})
+    document = await response.json()
+    validate(document)
+    assert "/api/v2/jobs" in document["paths"]
+    assert document["security"] == [{"bearer": []}]
+
+
+async def test_metrics_count_requests_nomad_calls_and_count_changes(
+    bridge: BridgeClient, nomad_probe: NomadProbe, example_jobs: list[str]
+) -> None:
+    await in_sync(bridge, nomad_probe)
+    await bridge.get("/jobs")
+    await bridge.post("/jobs/updatecounts", json=COUNT)
+    response = await bridge.get("/metrics")
+    assert response.status == 200
+    assert response.content_type == "text/plain"
+    text = await response.text()
+    assert 'bridge_requests_total{method="GET",route="/jobs",status="200"}' in text
+    assert 'bridge_nomad_requests_total{method="GET",outcome="ok",path="/v1/jobs"}' in text
+    assert "bridge_count_changes_total" in text
+    assert "bridge_long_polls_open 0.0" in text
+    assert "bridge_view_index" in text

@@ -1,0 +1,43 @@
+"""Fixtures shared by every test package: a simulated Nomad, in-loop or in a thread."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from nomad_bridge.sim import SimConfig, SimServer, Simulator, ThreadHandle, serve_in_thread
+
+
+@pytest.fixture
+def sim_config() -> SimConfig:
+    """Simulated time compressed so allocations settle within tens of milliseconds."""
+    return SimConfig(
+        eval_delay_s=0.005,
+        alloc_start_delay_s=0.01,
+        alloc_stop_delay_s=0.01,
+        batch_run_s=0.05,
+        deployment_min_healthy_s=0.02,
+        reschedule_delay_s=0.03,
+    )
+
+
+@pytest.fixture
+def simulator(sim_config: SimConfig) -> Simulator:
+    return Simulator(sim_config)
+
+
+@pytest.fixture
+async def sim_server(simulator: Simulator) -> AsyncIterator[SimServer]:
+    """The simulator serving Nomad's HTTP API on 127.0.0.1, on the test's event loop."""
+    server = SimServer(simulator)
+    await server.start(host="127.0.0.1", port=0)
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def threaded_sim(simulator: Simulator) -> Iterator[ThreadHandle]:
+    """The simulator served from its own thread, for synchronous clients (python-nomad)."""
+    with serve_in_thread(simulator) as handle:
+        yield handle
