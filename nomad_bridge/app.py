@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from nomad_bridge.api.access_log import access_log_middleware
 from nomad_bridge.api.auth import token_middleware
 from nomad_bridge.api.context import BRIDGE, METRICS, Bridge
 from nomad_bridge.api.metrics import Metrics
@@ -28,9 +29,37 @@ from nomad_bridge.settings import BridgeSettings
 log = logging.getLogger(__name__)
 
 
+# Outcomes that are part of normal work (a collected job, a lost check-and-set race).
+ROUTINE_OUTCOMES = frozenset({"ok", "cancelled", "not_found", "cas_conflict"})
+
+
+class NomadRequestObserver:
+    """The Nomad client's per-attempt hook: metrics for every attempt, a log line per failure."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def __call__(self, method: str, path: str, outcome: str, duration_s: float) -> None:
+        self._metrics.observe_nomad(method, path, outcome, duration_s)
+        if outcome not in ROUTINE_OUTCOMES:
+            log.warning(
+                "nomad_request_failed",
+                extra={
+                    "method": method,
+                    "nomad_path": path,
+                    "outcome": outcome,
+                    "duration_ms": round(duration_s * 1000, 2),
+                },
+            )
+
+
 def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.Application:
     metrics = Metrics()
-    middlewares: list[Middleware] = [metrics.middleware(), problem_middleware]
+    middlewares: list[Middleware] = [
+        access_log_middleware(),
+        metrics.middleware(),
+        problem_middleware,
+    ]
     require_token = token_middleware(settings.tokens)
     if require_token is not None:
         middlewares.append(require_token)
@@ -40,7 +69,9 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
 
     async def services(app: web.Application) -> AsyncIterator[None]:
         client = await NomadClient.create(
-            nomad_settings, timeout_s=settings.nomad_timeout_s, on_request=metrics.observe_nomad
+            nomad_settings,
+            timeout_s=settings.nomad_timeout_s,
+            on_request=NomadRequestObserver(metrics),
         )
         definitions = DefinitionStore(client, settings.definitions_prefix)
         live = LiveView(

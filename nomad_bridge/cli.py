@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -64,16 +63,17 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from nomad_bridge.logs import configure_logging
+    from nomad_bridge.settings import BridgeSettings
+
+    settings = BridgeSettings()
+    configure_logging(settings.log_level)
     if args.command == "serve":
         import asyncio
 
         from nomad_bridge.nomad import NomadSettings
         from nomad_bridge.serve import serve
-        from nomad_bridge.settings import BridgeSettings
 
-        settings = BridgeSettings()
-        logging.getLogger().setLevel(settings.log_level.upper())
         asyncio.run(
             serve(
                 settings,

@@ -60,7 +60,9 @@ async def serve(
         if embedded_sim:
             nomad_settings = await _start_embedded_sim(stack, nomad_settings, sim_seed_dir)
         runner = web.AppRunner(
-            create_app(settings, nomad_settings), shutdown_timeout=SHUTDOWN_GRACE_S
+            create_app(settings, nomad_settings),
+            shutdown_timeout=SHUTDOWN_GRACE_S,
+            access_log=None,  # api/access_log.py writes one structured line per request
         )
         await runner.setup()
         stack.push_async_callback(runner.cleanup)

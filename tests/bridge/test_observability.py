@@ -60,3 +60,27 @@ async def test_metrics_count_requests_nomad_calls_and_count_changes(
     assert "bridge_count_changes_total" in text
     assert "bridge_long_polls_open 0.0" in text
     assert "bridge_view_index" in text
+
+
+async def test_every_request_logs_one_line_with_route_status_duration_and_request_id(
+    bridge: BridgeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="nomad_bridge.access")
+    response = await bridge.get("/job/nope/summary", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["X-Request-ID"] == "abc-123"
+    lines = [r for r in caplog.records if r.name == "nomad_bridge.access"]
+    assert len(lines) == 1
+    fields = lines[0].__dict__
+    assert (fields["method"], fields["route"], fields["status"]) == (
+        "GET",
+        "/job/{jobName}/summary",
+        404,
+    )
+    assert fields["request_id"] == "abc-123"
+    assert fields["duration_ms"] >= 0
+
+
+async def test_a_request_id_that_is_not_a_sane_token_is_replaced(bridge: BridgeClient) -> None:
+    response = await bridge.get("/health", headers={"X-Request-ID": "a b\tc"})
+    assert response.headers["X-Request-ID"] != "a b\tc"
+    assert len(response.headers["X-Request-ID"]) == 32

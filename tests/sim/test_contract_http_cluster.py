@@ -9,9 +9,12 @@ command/agent/http.go (wrap, parseToken, parseNamespace); command/agent/job_endp
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 
 from tests.sim.test_contract_support import (
@@ -303,3 +306,39 @@ class TestAcl:
 
         assert answer.status == 403
         assert answer.text == "Permission denied"
+
+
+async def test_event_stream_is_scoped_to_the_requested_namespace(http: NomadHttp) -> None:
+    """The event stream delivers only the requested namespace's events (default `default`).
+
+    Source: api-docs/events.mdx (`namespace`, default "default"); nomad/stream/
+    subscription.go (filter on Namespace unless "*").
+    """
+    async with http.session.get(
+        http.url("/v1/event/stream", {"topic": "Job"}),
+        timeout=aiohttp.ClientTimeout(total=None),
+    ) as resp:
+        assert resp.status == 200
+        await register(http, job_spec("ev-elsewhere"), params={"namespace": OTHER})
+        await register(http, job_spec("ev-here"))
+        keys: list[str] = []
+        while "ev-here" not in keys:
+            raw = await asyncio.wait_for(resp.content.readline(), 3.0)
+            line = json.loads(raw)
+            keys += [e["Key"] for e in line.get("Events", [])]
+
+    assert "ev-elsewhere" not in keys
+
+
+async def test_list_in_an_unknown_namespace_is_empty(http: NomadHttp) -> None:
+    """Listing jobs of a namespace that does not exist is 200 `[]` (the list does not check
+    namespace existence).
+
+    Source: nomad/job_endpoint.go Job.List (JobsByNamespace; no namespace lookup).
+    """
+    await register(http, job_spec("ns-visible"))
+
+    answer = await http.get("/v1/jobs", params={"namespace": "nope"})
+
+    assert answer.status == 200
+    assert answer.json() == []

@@ -328,3 +328,16 @@ async def test_allocation_topic_filters_by_job_id_and_omits_the_job(http: NomadH
     assert all(not _alloc(e).get("Job") for e in events)
     assert events[0]["Type"] == "PlanResult"
     assert _alloc(events[0])["ClientStatus"] == "pending"
+
+
+async def test_non_numeric_index_is_400_unable_to_parse_index(http: NomadHttp) -> None:
+    """A non-numeric `index` is refused before streaming: 400
+    `Unable to parse index: strconv.Atoi: parsing "abc": invalid syntax`.
+
+    Source: command/agent/event_endpoint.go EventStream (strconv.Atoi →
+    CodedError(400, "Unable to parse index: ...")).
+    """
+    answer = await http.get("/v1/event/stream", params={"topic": "Job", "index": "abc"})
+
+    assert answer.status == 400
+    assert answer.text == 'Unable to parse index: strconv.Atoi: parsing "abc": invalid syntax'

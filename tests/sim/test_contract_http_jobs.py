@@ -869,3 +869,133 @@ async def test_bad_purge_bool_is_500(http: NomadHttp) -> None:
     assert answer.status == 500
     assert answer.text.startswith('Failed to parse value of "purge" (maybe) as a bool')
     assert (await read_job(http, "purge-bad"))["Stop"] is False
+
+
+# --- indexes and counters over a job's life --------------------------------------------------
+
+
+async def test_status_changes_move_modify_index_but_not_job_modify_index(
+    http: NomadHttp,
+) -> None:
+    """A status-only change (pending → running) rewrites the job row: ModifyIndex grows while
+    JobModifyIndex and Version stay.
+
+    Source: nomad/state/state_store.go setJobStatus (copies the job, sets ModifyIndex only);
+    api-docs/jobs.mdx (JobModifyIndex is the spec's index).
+    """
+    written = await register(http, _job("status-index"))
+
+    async def running() -> dict[str, Any] | None:
+        job = await read_job(http, "status-index")
+        return job if job["Status"] == "running" else None
+
+    job = await wait_for("status running", running)
+
+    assert job["ModifyIndex"] > written["JobModifyIndex"]
+    assert job["JobModifyIndex"] == written["JobModifyIndex"]
+    assert job["Version"] == 0
+
+
+async def test_list_stub_summary_matches_the_summary_endpoint(http: NomadHttp) -> None:
+    """The JobSummary embedded in a list stub is the job's summary.
+
+    Source: nomad/job_endpoint.go Job.List (state.JobSummaryByID → job.Stub(summary, ...)).
+    """
+    await register(http, _job("stub-sum", count=2))
+    await wait_for_summary(http, "stub-sum", "web", Running=2)
+
+    stub = (await http.get("/v1/jobs")).json()[0]
+    summary = (await http.get("/v1/job/stub-sum/summary")).json()
+
+    assert stub["JobSummary"]["Summary"] == summary["Summary"]
+    assert stub["JobSummary"]["ModifyIndex"] == summary["ModifyIndex"]
+
+
+async def test_stopped_allocations_are_desired_stop_and_client_complete(
+    http: NomadHttp,
+) -> None:
+    """After a stop, the job's allocations end DesiredStatus `stop` and ClientStatus
+    `complete`.
+
+    Source: scheduler (stopped job → every allocation DesiredStatus=stop); client
+    allocrunner getClientStatus (killed tasks are dead, not failed → complete).
+    """
+    await register(http, _job("alloc-stop", count=2))
+    await wait_for_summary(http, "alloc-stop", "web", Running=2)
+    await http.delete("/v1/job/alloc-stop")
+
+    async def all_complete() -> list[dict[str, Any]] | None:
+        allocs: list[dict[str, Any]] = (await http.get("/v1/job/alloc-stop/allocations")).json()
+        done = all(a["ClientStatus"] == "complete" for a in allocs)
+        return allocs if allocs and done else None
+
+    allocs = await wait_for("allocations complete", all_complete)
+
+    assert len(allocs) == 2
+    assert {a["DesiredStatus"] for a in allocs} == {"stop"}
+
+
+async def test_counters_survive_stop_and_restart(http: NomadHttp) -> None:
+    """Summary counters belong to the job's incarnation: after stop and restart, Complete keeps
+    the stopped allocations and Running counts the new ones.
+
+    Source: nomad/state/state_store.go updateSummaryWithAlloc (Complete is never decremented;
+    counters reset only for a new CreateIndex).
+    """
+    await register(http, _job("survive", count=1))
+    await wait_for_summary(http, "survive", "web", Running=1)
+    await http.delete("/v1/job/survive")
+    await wait_for_summary(http, "survive", "web", Running=0, Complete=1)
+
+    await register(http, _job("survive", count=1))
+
+    await wait_for_summary(http, "survive", "web", Running=1, Complete=1)
+
+
+async def test_counters_reset_after_purge_and_reregister(http: NomadHttp) -> None:
+    """A purge ends the incarnation: registered again, the job's summary starts from zero.
+
+    Source: nomad/state/state_store.go (summary deleted with the job; new summary at the new
+    CreateIndex; only allocations of that incarnation count).
+    """
+    await register(http, _job("reset", count=1))
+    await wait_for_summary(http, "reset", "web", Running=1)
+    await http.delete("/v1/job/reset", params={"purge": "true"})
+
+    await register(http, _job("reset", count=1))
+
+    counters = await wait_for_summary(http, "reset", "web", Running=1)
+    assert counters["Complete"] == 0
+
+
+async def test_lowering_the_count_completes_the_surplus_allocations(http: NomadHttp) -> None:
+    """Registering a lower count stops the surplus allocations: Running falls to the new
+    count and each stopped allocation adds to Complete.
+
+    Source: scheduler reconciler (surplus allocations DesiredStatus=stop);
+    nomad/state/state_store.go updateSummaryWithAlloc (running → complete).
+    """
+    await register(http, _job("shrink", count=3))
+    await wait_for_summary(http, "shrink", "web", Running=3)
+
+    await register(http, _job("shrink", count=1))
+
+    await wait_for_summary(http, "shrink", "web", Running=1, Complete=2, Starting=0)
+
+
+async def test_batch_job_completes_and_turns_dead(http: NomadHttp) -> None:
+    """A successful batch job's allocations end Complete and the job turns `dead` without a
+    stop.
+
+    Source: api-docs/jobs.mdx Field Reference (`batch`, `dead`); nomad/state/state_store.go
+    getJobStatus (all allocations and evals terminal → dead).
+    """
+    await register(http, _job("batch-done", count=2, job_type="batch"))
+
+    await wait_for_summary(http, "batch-done", "web", Complete=2, Running=0, Starting=0)
+
+    async def dead() -> bool:
+        job = await read_job(http, "batch-done")
+        return bool(job["Status"] == "dead" and job["Stop"] is False)
+
+    await wait_for("batch job dead", dead)

@@ -18,10 +18,12 @@ import pytest
 from tests.sim.test_contract_support import (
     ENFORCE_PREFIX,
     NomadHttp,
+    config_with,
     job_spec,
     nomad_http,
     read_job,
     register,
+    wait_for_summary,
 )
 
 GROUP = "work"
@@ -297,3 +299,104 @@ async def test_scaling_a_stopped_job_changes_its_count_without_starting_it(
     assert job["Stop"] is True
     assert job["TaskGroups"][0]["Count"] == 3
     assert job["Version"] == 2
+
+
+class TestDuringActiveDeployment:
+    """Allocations take long to become healthy, so a service job's first deployment stays
+    active (real Nomad: min_healthy_time 10s by default)."""
+
+    @pytest.fixture
+    def sim_config(self, sim_config: Any) -> Any:
+        return config_with(sim_config, deployment_min_healthy_s=60.0)
+
+    async def test_scale_is_400_while_a_deployment_is_active(self, http: NomadHttp) -> None:
+        """Changing a count through the scale endpoint is refused with 400
+        `job scaling blocked due to active deployment` while the job's deployment runs.
+
+        Source: nomad/job_endpoint.go Job.Scale (deployment.Active() &&
+        deployment.JobCreateIndex == job.CreateIndex); api-docs/jobs.mdx "Scale Task Group"
+        ("This will return a 400 error if the job has an active deployment").
+        """
+        await register(http, job_spec("deploying", count=1))
+        await wait_for_summary(http, "deploying", "web", Running=1)
+
+        answer = await http.post("/v1/job/deploying/scale", body=_scale_body(2, group="web"))
+
+        assert answer.status == 400
+        assert answer.text == "job scaling blocked due to active deployment"
+        assert (await read_job(http, "deploying"))["TaskGroups"][0]["Count"] == 1
+
+    async def test_enforce_index_register_still_works_during_a_deployment(
+        self, http: NomadHttp
+    ) -> None:
+        """A check-and-set register is not blocked by an active deployment (it replaces it).
+
+        Source: nomad/job_endpoint.go Job.Register (no deployment check; EnforceIndex only).
+        """
+        written = await register(http, job_spec("deploying-cas", count=1))
+        await wait_for_summary(http, "deploying-cas", "web", Running=1)
+
+        answer = await http.put(
+            "/v1/jobs",
+            body={
+                "Job": job_spec("deploying-cas", count=2),
+                "EnforceIndex": True,
+                "JobModifyIndex": written["JobModifyIndex"],
+            },
+        )
+
+        assert answer.status == 200, answer.text
+        assert (await read_job(http, "deploying-cas"))["TaskGroups"][0]["Count"] == 2
+
+
+async def test_scale_with_count_and_error_true_is_400(http: NomadHttp) -> None:
+    """A scale request carrying both Count and Error=true is 400
+    `scaling action should not contain count if error is true`.
+
+    Source: nomad/structs/structs.go JobScaleRequest.Validate.
+    """
+    await register(http, _batch("scale-err"))
+
+    answer = await http.post("/v1/job/scale-err/scale", body=_scale_body(2, Error=True))
+
+    assert answer.status == 400
+    assert answer.text == "scaling action should not contain count if error is true"
+
+
+async def test_scale_target_job_must_match_the_url(http: NomadHttp) -> None:
+    """A Target.Job different from the URL's job is 400 `job ID in payload did not match URL`.
+
+    Source: command/agent/job_endpoint.go jobScaleAction.
+    """
+    await register(http, _batch("scale-url"))
+    body = _scale_body(2)
+    body["Target"]["Job"] = "someone-else"
+
+    answer = await http.post("/v1/job/scale-url/scale", body=body)
+
+    assert answer.status == 400
+    assert answer.text == "job ID in payload did not match URL"
+
+
+async def test_scale_without_count_only_records_an_event(http: NomadHttp) -> None:
+    """Without Count, a scale request records a scaling event only: no new Version, no eval
+    (EvalID "", EvalCreateIndex 0), and JobModifyIndex in the answer is the job's ModifyIndex.
+
+    Source: nomad/job_endpoint.go Job.Scale (args.Count == nil → reply.JobModifyIndex =
+    job.ModifyIndex; only the ScalingEventRegisterRequestType write).
+    """
+    await register(http, _batch("scale-note"))
+    before = await read_job(http, "scale-note")
+
+    answer = await http.post("/v1/job/scale-note/scale", body=_scale_body(None))
+
+    assert answer.status == 200, answer.text
+    body = answer.json()
+    assert body["EvalID"] == ""
+    assert body["EvalCreateIndex"] == 0
+    after = await read_job(http, "scale-note")
+    assert after["Version"] == before["Version"]
+    assert body["JobModifyIndex"] == after["ModifyIndex"]
+    events = (await http.get("/v1/job/scale-note/scale")).json()["TaskGroups"][GROUP]["Events"]
+    assert len(events) == 1
+    assert events[0]["Count"] is None

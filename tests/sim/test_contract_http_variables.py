@@ -33,16 +33,19 @@ async def _put(http: NomadHttp, path: str, items: dict[str, str], **params: str)
 
 
 async def test_read_of_a_missing_variable_is_404_variable_not_found(http: NomadHttp) -> None:
-    """Reading a variable that does not exist is 404 `variable not found` (plain text).
+    """Reading a variable that does not exist is 404 `variable not found` (plain text), with
+    the query headers still set.
 
-    Source: command/agent/variable_endpoint.go variableQuery (CodedError(404, "variable not
-    found")); command/agent/http.go wrap.
+    Source: command/agent/variable_endpoint.go variableQuery (setMeta, then
+    CodedError(404, "variable not found")); command/agent/http.go wrap.
     """
     answer = await http.get("/v1/var/nothing/here")
 
     assert answer.status == 404
     assert answer.text == "variable not found"
     assert answer.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert answer.headers["X-Nomad-KnownLeader"] == "true"
+    assert int(answer.headers["X-Nomad-Index"]) >= 0
 
 
 async def test_put_answers_the_stored_variable(http: NomadHttp) -> None:
