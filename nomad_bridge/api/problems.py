@@ -19,7 +19,9 @@ from nomad_bridge.nomad import errors as nomad
 log = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://github.com/nomad-bridge/nomad-bridge/blob/main/README.md#errors-"
+# RFC 9457 section 4.2.1: "about:blank" means the problem is just its HTTP status, which
+# `title` then names; `detail` says what went wrong in this occurrence.
+PROBLEM_TYPE = "about:blank"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -52,7 +54,7 @@ def problem_response(
     """The one shape of every error body."""
     title = HTTPStatus(status).phrase
     body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + str(status),
+        "type": PROBLEM_TYPE,
         "title": title,
         "status": status,
         "detail": detail,

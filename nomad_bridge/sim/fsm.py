@@ -22,11 +22,10 @@ from nomad_bridge.sim.models import (
     Deployment,
     Evaluation,
     Job,
-    JobSummary,
-    TaskGroupSummary,
     now_ns,
     rfc3339,
 )
+from nomad_bridge.sim.records import JobSummary, TaskGroupSummary
 from nomad_bridge.sim.state import (
     ALLOCS,
     DEPLOYMENT,

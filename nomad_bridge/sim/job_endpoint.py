@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from nomad_bridge.sim import fsm, jobspec
+from nomad_bridge.sim import fsm, jobspec, validation
 from nomad_bridge.sim.config import SimConfig
 from nomad_bridge.sim.errors import ENFORCE_INDEX_PREFIX, NomadError, multierror
-from nomad_bridge.sim.models import Evaluation, JobScalingEvents, ScalingEvent, new_id, now_ns
+from nomad_bridge.sim.models import Evaluation, new_id, now_ns
+from nomad_bridge.sim.records import JobScalingEvents, ScalingEvent
 from nomad_bridge.sim.scheduler import Scheduler, new_eval
 from nomad_bridge.sim.state import SCALING_EVENT, Msg, Store
 
@@ -83,7 +84,7 @@ class JobEndpoint:
         job = jobspec.canonicalize(
             given, namespace=namespace, region=self._config.region, submit_time=now_ns()
         )
-        errors = jobspec.validate(job)
+        errors = validation.validate(job)
         if errors:
             raise NomadError(500, multierror(errors))
         if namespace not in self._config.namespaces:

@@ -13,6 +13,7 @@ import signal
 import socket
 import ssl
 import threading
+from asyncio import sslproto
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,15 @@ class SimServer:
         assert self._runner is not None
         assert self._runner.server is not None
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._runner.server, sock=sock, ssl=self._ssl)
+        if self._ssl is None:
+            self._server = await loop.create_server(self._runner.server, sock=sock)
+            return
+        context, http = self._ssl, self._runner.server
+
+        def tls() -> asyncio.BaseProtocol:
+            return _AlertingTLS.serving(loop, http(), context)
+
+        self._server = await loop.create_server(tls, sock=sock)
 
     def _on_outage(self, mode: OutageMode | None) -> None:
         if mode == "refuse" and self._server is not None:
@@ -108,6 +117,30 @@ class SimServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+class _AlertingTLS(sslproto.SSLProtocol):
+    """asyncio's server-side TLS, but a failed handshake sends its fatal alert first.
+
+    asyncio drops the alert OpenSSL queued (CPython gh-98078, fixed only in newer Pythons),
+    so a client refused for its certificate sees a bare disconnect; Nomad's Go server sends
+    the alert (`certificate required`, `unknown ca`), and clients report it. This keeps the
+    simulator honest for mTLS.
+    """
+
+    @classmethod
+    def serving(
+        cls, loop: asyncio.AbstractEventLoop, app: asyncio.BaseProtocol, context: ssl.SSLContext
+    ) -> _AlertingTLS:
+        handshake = loop.create_future()  # nobody awaits it: retrieve its outcome, stay quiet
+        handshake.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return cls(loop, app, context, handshake, server_side=True)
+
+    def _on_handshake_complete(self, handshake_exc: BaseException | None) -> None:
+        flush = getattr(self, "_process_outgoing", None)  # private; absent means no fix
+        if handshake_exc is not None and flush is not None:
+            flush()
+        super()._on_handshake_complete(handshake_exc)
 
 
 @dataclass

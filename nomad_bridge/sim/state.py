@@ -16,15 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from nomad_bridge.sim.models import (
-    Allocation,
-    Deployment,
-    Evaluation,
-    Job,
-    JobScalingEvents,
-    JobSummary,
-    Variable,
-)
+from nomad_bridge.sim.models import Allocation, Deployment, Evaluation, Job
+from nomad_bridge.sim.records import JobScalingEvents, JobSummary, Variable
 
 JOBS = "jobs"
 JOB_VERSION = "job_version"

@@ -19,9 +19,10 @@ from nomad_bridge.sim.blocking import blocking_query
 from nomad_bridge.sim.errors import NomadError
 from nomad_bridge.sim.gojson import parse_uint
 from nomad_bridge.sim.jobschema import VARIABLE
-from nomad_bridge.sim.models import Variable, now_ns
+from nomad_bridge.sim.models import now_ns
 from nomad_bridge.sim.paging import compile_filter, paginate
 from nomad_bridge.sim.query import QueryOptions, check_region, parse_query, read_body
+from nomad_bridge.sim.records import Variable
 from nomad_bridge.sim.responses import TEXT_TYPE, encode, json_response, read_headers, write_headers
 from nomad_bridge.sim.state import VARIABLES, Msg
 

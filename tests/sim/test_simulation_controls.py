@@ -8,7 +8,7 @@ from collections.abc import Callable
 import aiohttp
 import pytest
 
-from nomad_bridge.sim import Simulator, SimServer
+from nomad_bridge.sim import SimServer, Simulator
 from nomad_bridge.sim.testing import batch_job, job_status, service_job, summary_of, wait_until
 
 CONDITION_TIMEOUT_S = 5.0

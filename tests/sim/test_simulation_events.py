@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 
-from nomad_bridge.sim import SimConfig, Simulator, SimServer
+from nomad_bridge.sim import SimConfig, SimServer, Simulator
 from nomad_bridge.sim.testing import batch_job, job_status, service_job, wait_until
 
 LINE_TIMEOUT_S = 5.0

@@ -45,7 +45,7 @@ async def test_failed_allocation_is_counted_and_replaced_after_the_delay(
 async def test_lost_allocation_is_counted_and_replaced(
     simulator: Simulator, sim_server: SimServer
 ) -> None:
-    """Node down: the plan marks the allocation `lost` (Running−1, Lost+1) and places a
+    """Node down: the plan marks the allocation `lost` (Running-1, Lost+1) and places a
     replacement at once."""
     simulator.register_job_spec(service_job("web", web=1))
     await settled(simulator)

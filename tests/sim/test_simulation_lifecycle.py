@@ -124,7 +124,7 @@ async def test_scale_down_stops_highest_indexes(
     simulator: Simulator, sim_server: SimServer
 ) -> None:
     """Scale-down marks surplus allocations DesiredStatus=stop (no counter change) and the
-    clients then report complete: Running −1, Complete +1 each."""
+    clients then report complete: Running -1, Complete +1 each."""
     simulator.register_job_spec(service_job("web", web=3))
     await wait_until(simulator, lambda: running(simulator, "web", "web", 3))
     await wait_until(simulator, lambda: not _active_deployment(simulator, "web"))

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import aiohttp
 import nomad  # type: ignore[import-untyped]
 import pytest
 from nomad.api.exceptions import (  # type: ignore[import-untyped]
@@ -17,7 +20,7 @@ from nomad.api.exceptions import (  # type: ignore[import-untyped]
     VariableConflict,
 )
 
-from nomad_bridge.sim import Simulator, ThreadHandle
+from nomad_bridge.sim import SimServer, Simulator, ThreadHandle
 from nomad_bridge.sim.testing import service_job
 
 REPO = Path(__file__).resolve().parents[2]
@@ -125,3 +128,55 @@ def test_cli_sim_serves_seeded_jobs_to_python_nomad() -> None:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=STARTUP_TIMEOUT_S)
     assert process.returncode == 0, output.decode(errors="replace")
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl CLI")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+async def test_sim_server_speaks_https_with_an_ssl_context(
+    simulator: Simulator, tls_files: tuple[Path, Path]
+) -> None:
+    """With `ssl_context`, SimServer serves HTTPS (as a Nomad with `tls.http = true`)."""
+    cert, key = tls_files
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    client_ctx = ssl.create_default_context(cafile=str(cert))
+    server = SimServer(simulator)
+    await server.start(ssl_context=server_ctx)
+    try:
+        assert server.url.startswith("https://127.0.0.1:")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{server.url}/v1/regions", ssl=client_ctx) as resp,
+        ):
+            assert (resp.status, await resp.json()) == (200, ["global"])
+    finally:
+        await server.stop()

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from nomad_bridge.sim import SimConfig, Simulator, SimServer
+from nomad_bridge.sim import SimConfig, SimServer, Simulator
 from nomad_bridge.sim.errors import NomadError
 from nomad_bridge.sim.testing import deployment_settled, service_job, wait_until
 
@@ -217,3 +217,41 @@ async def test_paths_are_decoded_once_and_routed_like_nomad(
     assert (await call(sim_server, "GET", "/v1/job/a%2Fb/summary"))[0] == 200
     assert (await call(sim_server, "GET", "/v1/nothing"))[:2] == (404, "")
     assert (await call(sim_server, "PATCH", "/v1/jobs"))[:2] == (405, "Invalid method")
+
+
+async def test_variables_check_and_set(sim_server: SimServer) -> None:
+    """Variables (nomad/state/state_store_variables.go): `cas=0` creates only if absent;
+    a conflict is 409 with the current variable (only Namespace and Path when absent) and
+    X-Nomad-Index set to its ModifyIndex; a delete is 204 with no body."""
+    status, text, _ = await call(sim_server, "PUT", "/v1/var/app/x?cas=3", {"Items": {"a": "1"}})
+    assert status == 409
+    assert '"Path":"app/x"' in text
+    assert '"Items":null' in text
+    status, _, headers = await call(sim_server, "PUT", "/v1/var/app/x?cas=0", {"Items": {"a": "1"}})
+    assert status == 200
+    status, text, headers = await call(
+        sim_server, "PUT", "/v1/var/app/x?cas=0", {"Items": {"a": "2"}}
+    )
+    assert status == 409
+    assert '"Items":{"a":"1"}' in text
+    index = headers["X-Nomad-Index"]
+    assert f'"ModifyIndex":{index}' in text
+    status, text, _ = await call(sim_server, "DELETE", f"/v1/var/app/x?cas={index}")
+    assert (status, text) == (204, "")
+    assert (await call(sim_server, "GET", "/v1/var/app/x"))[:2] == (404, "variable not found")
+
+
+async def test_variable_validation(sim_server: SimServer) -> None:
+    """Empty Items is refused by the HTTP layer (400); path and size rules by the RPC
+    (plain errors, 500)."""
+    assert (await call(sim_server, "PUT", "/v1/var/a", {"Items": {}}))[:2] == (
+        400,
+        "variable missing required Items object",
+    )
+    status, text, _ = await call(sim_server, "PUT", "/v1/var/a.b", {"Items": {"k": "v"}})
+    assert (status, text) == (500, 'invalid path "a.b"')
+    status, text, _ = await call(sim_server, "PUT", "/v1/var/nomad/other", {"Items": {"k": "v"}})
+    assert status == 500
+    big = {"k": "v" * (64 * 1024)}
+    status, text, _ = await call(sim_server, "PUT", "/v1/var/big", {"Items": big})
+    assert (status, text) == (500, "variables are limited to 64KiB in total size")
