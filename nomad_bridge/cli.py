@@ -9,6 +9,13 @@ from pathlib import Path
 DEFAULT_SEED_DIR = Path("deploy/jobs")
 
 
+def _add_bind_arguments(parser: argparse.ArgumentParser, *, default_port: int) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=default_port, help="port to bind (default %(default)s)"
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nomad-bridge",
@@ -22,8 +29,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Serve the Cluster API jobs endpoints in front of Nomad. Nomad is found "
         "through the standard NOMAD_* environment; bridge settings use BRIDGE_*.",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
-    serve.add_argument("--port", type=int, default=8080, help="port to bind (default %(default)s)")
+    _add_bind_arguments(serve, default_port=8080)
     serve.add_argument(
         "--sim",
         action="store_true",
@@ -43,8 +49,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Serve the embedded Nomad simulator: a test and demo double of Nomad's "
         "HTTP API that ordinary Nomad clients (python-nomad, curl) can use.",
     )
-    sim.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
-    sim.add_argument("--port", type=int, default=4646, help="port to bind (default %(default)s)")
+    _add_bind_arguments(sim, default_port=4646)
     sim.add_argument(
         "--seed",
         type=Path,

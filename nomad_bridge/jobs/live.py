@@ -45,6 +45,36 @@ class ViewEntry:
     index: int  # the view index at which this job's view last changed
 
 
+class Broadcast:
+    """Wakes every current waiter at once; a waiter arriving later waits for the next fire.
+
+    Waiting costs no task per waiter (`asyncio.timeout`, not `wait_for`): thousands of long
+    polls are thousands of futures on one event.
+    """
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def fire(self) -> None:
+        event, self._event = self._event, asyncio.Event()
+        event.set()
+
+    async def wait_until(self, condition: Callable[[], bool], timeout_s: float) -> bool:
+        """Wait, re-checking on every fire, until `condition` holds or the time is up."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while not condition():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            try:
+                async with asyncio.timeout(remaining):
+                    await self._event.wait()
+            except TimeoutError:
+                return condition()
+        return True
+
+
 def _dumps(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -74,8 +104,8 @@ class LiveView:
         self._index = 0
         self._nomad_index = 0
         self._body = b"[]"
-        self._changed = asyncio.Event()
-        self._progress = asyncio.Event()
+        self._changed = Broadcast()  # fired when the view changes
+        self._progress = Broadcast()  # fired after every answer of the watch
         self._synced = False
         self._error: str | None = None
         self._closing = False
@@ -108,16 +138,7 @@ class LiveView:
 
     async def wait_synced(self, timeout_s: float) -> bool:
         """Wait for the first sync (bounded), so requests right after start-up get answers."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while not self._synced and not self._closing:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            try:
-                await asyncio.wait_for(self._progress.wait(), remaining)
-            except TimeoutError:
-                return False
+        await self._progress.wait_until(lambda: self._synced or self._closing, timeout_s)
         return self._synced
 
     @property
@@ -159,47 +180,22 @@ class LiveView:
 
     async def caught_up(self, nomad_index: int, timeout_s: float) -> bool:
         """Wait until the view reflects Nomad at `nomad_index`, so a read after a write sees it."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while self._nomad_index < nomad_index and not self._closing:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            progress = self._progress
-            try:
-                await asyncio.wait_for(progress.wait(), remaining)
-            except TimeoutError:
-                return False
-        return True
+        return await self._progress.wait_until(
+            lambda: self._nomad_index >= nomad_index or self._closing, timeout_s
+        )
 
     def release_waiters(self) -> None:
         """Answer every waiting request now (graceful shutdown)."""
         self._closing = True
-        self._notify(self._changed)
-        self._notify(self._progress)
+        self._changed.fire()
+        self._progress.fire()
 
     async def _wait_until(self, condition: Callable[[], bool], timeout_s: float) -> None:
         """Wait for `condition`; a reset of Nomad's index ends every wait (clients resync)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
         epoch = self._epoch
-        while not condition() and not self._closing and epoch == self._epoch:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return
-            changed = self._changed
-            try:
-                await asyncio.wait_for(changed.wait(), remaining)
-            except TimeoutError:
-                return
-
-    def _notify(self, event: asyncio.Event) -> None:
-        # Replace before setting: waiters hold the old event, new waiters get a fresh one.
-        if event is self._changed:
-            self._changed = asyncio.Event()
-        else:
-            self._progress = asyncio.Event()
-        event.set()
+        await self._changed.wait_until(
+            lambda: condition() or self._closing or epoch != self._epoch, timeout_s
+        )
 
     # --- the watch ---------------------------------------------------------------------
 
@@ -228,7 +224,7 @@ class LiveView:
                 if first_sync:
                     await self.refresh_definitions()
                     self._synced = True
-                    self._notify(self._progress)
+                    self._progress.fire()
                     log.info("view_synced", extra={"index": self.index, "jobs": len(self._live)})
                 index = max(listing.index, 1)
                 self._heard_at = asyncio.get_running_loop().time()
@@ -289,7 +285,7 @@ class LiveView:
             await self.refresh_definitions(list_index)
         if changed:
             self._publish(list_index, reset=reset)
-        self._notify(self._progress)
+        self._progress.fire()
 
     def _entry(self, listed: ListedJob, previous: ViewEntry | None, index: int) -> ViewEntry:
         view = listed.view(self._keys)
@@ -347,4 +343,4 @@ class LiveView:
             self._epoch += 1
         self._index = index if reset else max(self._index, index)
         self._body = b"[" + b",".join(entry.body for entry in self.entries()) + b"]"
-        self._notify(self._changed)
+        self._changed.fire()
