@@ -272,12 +272,6 @@ def update_summary_with_alloc(
     tx.touch(JOB_SUMMARY)
 
 
-def _has_health(alloc: Allocation | None) -> bool:
-    return bool(
-        alloc and alloc.deployment_status and alloc.deployment_status.get("Healthy") is not None
-    )
-
-
 def update_deployment_with_alloc(
     store: Store,
     tx: Txn,

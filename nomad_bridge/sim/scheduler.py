@@ -122,9 +122,6 @@ class Scheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def clear(self) -> None:
-        self._heap.clear()
-
     def _after(self, delay_s: float, action: Callable[[], None]) -> None:
         heapq.heappush(self._heap, _Timer(time.monotonic() + delay_s, next(self._seq), action))
         if self._wakeup is not None and not self._wakeup.done():
