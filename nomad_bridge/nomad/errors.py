@@ -7,6 +7,7 @@
     ├── BadRequest            400: Nomad refused the request as malformed or not allowed
     │   └── DeploymentActive  400: scaling refused while a deployment is active
     ├── Unavailable           no answer from Nomad: connection failed, 502/503/504, no leader
+    │   └── TLSFailure        the TLS handshake failed: certificate not verified or refused
     ├── Timeout               Nomad did not answer within the request's time bound
     ├── UnexpectedAnswer      an answer the client cannot use: other status, unparseable body
     └── UnroutableID          never sent: Nomad would route this job ID to another endpoint
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 from typing import ClassVar
 
 import aiohttp
@@ -33,7 +35,12 @@ ENFORCE_INDEX_TEXT = "Enforcing job modify index"
 DEPLOYMENT_ACTIVE_TEXT = "job scaling blocked due to active deployment"
 NO_LEADER_TEXT = "No cluster leader"
 VARIABLE_PATH_PREFIX = "/v1/var/"
+CAUSE_DEPTH_LIMIT = 8
+VERIFY_FAILED_TEXT = "certificate verify failed: "
 _CURRENT_INDEX = re.compile(r"conflicting job modify index: (\d+)")
+_SSL_TEXT = re.compile(r"^\[(?:\w+: )?(?P<code>\w+)\] (?P<text>.*?)(?: \(_ssl\.c:\d+\))?$")
+_CERTIFICATE_ALERT = re.compile(r"CERTIFICATE|UNKNOWN_CA|ACCESS_DENIED")
+_CLIENT_CERT_HINT = " (check NOMAD_CLIENT_CERT and NOMAD_CLIENT_KEY)"
 
 
 class NomadError(Exception):
@@ -116,6 +123,14 @@ class Unavailable(NomadError):
         self.request_sent = request_sent
 
 
+class TLSFailure(Unavailable):
+    """No TLS session with Nomad: its certificate could not be verified, or it refused the
+    handshake (often the client certificate). Configuration, not an outage: the message
+    names the settings to check."""
+
+    outcome = "tls_failure"
+
+
 class Timeout(NomadError):
     """No complete answer within the request's time bound; a write may have happened."""
 
@@ -156,13 +171,58 @@ def error_for_failure(failure: aiohttp.ClientError | OSError, path: str) -> Noma
     """The error for a request on `path` that got no usable answer (`failure` from aiohttp)."""
     if isinstance(failure, TimeoutError):  # before ClientError: aiohttp's timeouts are both
         return Timeout("Nomad did not answer in time", path=path)
+    tls_error = _ssl_error_in(failure)
+    if tls_error is not None:
+        return _tls_failure(tls_error, failure, path)
     if isinstance(failure, aiohttp.ClientConnectorError):
-        # Connecting failed (refused, DNS, TLS handshake): no byte of the request was sent.
+        # Connecting failed (refused, DNS): no byte of the request was sent.
         reason = failure.strerror or type(failure).__name__
         return Unavailable(f"cannot connect to Nomad: {reason}", path=path, request_sent=False)
     if isinstance(failure, aiohttp.ClientResponseError):
         return UnexpectedAnswer(f"malformed HTTP answer: {failure.message}", path=path)
     return Unavailable(f"connection to Nomad lost: {type(failure).__name__}", path=path)
+
+
+def _ssl_error_in(failure: BaseException) -> ssl.SSLError | None:
+    """The `ssl.SSLError` behind `failure`, if any: aiohttp raises its errors from it
+    (`__cause__`) and keeps a connector's as `os_error`."""
+    error: BaseException | None = failure
+    for _ in range(CAUSE_DEPTH_LIMIT):
+        if isinstance(error, aiohttp.ClientConnectorError):
+            error = error.os_error if isinstance(error.os_error, ssl.SSLError) else error
+        if error is None or isinstance(error, ssl.SSLError):
+            return error
+        error = error.__cause__
+    return None
+
+
+def _tls_failure(error: ssl.SSLError, failure: BaseException, path: str) -> TLSFailure:
+    code, text = _ssl_words(error)
+    # A failed verification or Nomad's alert ends the handshake: no request reached Nomad.
+    unsent = True
+    if isinstance(error, ssl.SSLCertVerificationError):
+        why = getattr(error, "verify_message", None) or text.removeprefix(VERIFY_FAILED_TEXT)
+        message = (
+            f"Nomad's TLS certificate could not be verified: {why}"
+            " (check NOMAD_CACERT, NOMAD_CAPATH, NOMAD_TLS_SERVER_NAME)"
+        )
+    elif "ALERT" in code:
+        hint = _CLIENT_CERT_HINT if _CERTIFICATE_ALERT.search(code) else ""
+        message = f"Nomad refused the TLS handshake: {text}{hint}"
+    else:
+        message = f"TLS with Nomad failed: {text}"
+        unsent = isinstance(failure, aiohttp.ClientConnectorError)
+    return TLSFailure(message, path=path, request_sent=not unsent)
+
+
+def _ssl_words(error: ssl.SSLError) -> tuple[str, str]:
+    """OpenSSL's reason code and words: `("TLSV13_ALERT_CERTIFICATE_REQUIRED",
+    "tlsv13 alert certificate required")` from `[SSL: TLSV13_...] tlsv13 ... (_ssl.c:2580)`."""
+    raw = error.strerror or " ".join(map(str, error.args)) or type(error).__name__
+    found = _SSL_TEXT.match(raw)
+    reason = getattr(error, "reason", None)  # set by the ssl module, absent if built by hand
+    code = reason or (found.group("code") if found else "")
+    return code, (found.group("text") if found else raw)
 
 
 def _conflicting_variable(text: str) -> Variable | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from nomad_bridge.nomad.errors import NomadError, Timeout, Unavailable
+from nomad_bridge.nomad.errors import NomadError, Timeout, TLSFailure, Unavailable
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
 
@@ -17,7 +17,8 @@ class RetryPolicy:
     Reads (GET) are retried when Nomad was unavailable or did not answer in time. Writes are
     retried only when the connection could not be made, so Nomad never saw them: a write that
     may have reached Nomad is never sent twice. Answers (4xx, check-and-set conflicts, other
-    500s) are never retried here.
+    500s) and TLS failures (a certificate or handshake problem is configuration) are never
+    retried here.
     """
 
     attempts: int = 3
@@ -32,8 +33,8 @@ class RetryPolicy:
 
     def should_retry(self, method: str, error: NomadError, attempt: int) -> bool:
         """Whether to try again after `error` ended try number `attempt` (1-based)."""
-        if attempt >= self.attempts:
-            return False
+        if attempt >= self.attempts or isinstance(error, TLSFailure):
+            return False  # a TLS failure is configuration: trying again cannot fix it
         if method.upper() in IDEMPOTENT_METHODS:
             return isinstance(error, Unavailable | Timeout)
         return isinstance(error, Unavailable) and not error.request_sent

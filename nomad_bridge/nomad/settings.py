@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import ssl
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from yarl import URL
+
+# Go's strconv.ParseBool, which Nomad uses for NOMAD_SKIP_VERIFY.
+GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+GO_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
 
 class NomadSettings(BaseSettings):
@@ -39,6 +44,16 @@ class NomadSettings(BaseSettings):
             raise ValueError("NOMAD_ADDR must be an http:// or https:// URL")
         return str(url)
 
+    @field_validator("skip_verify", mode="before")
+    @classmethod
+    def _go_bool(cls, value: object) -> object:
+        """Nomad ignores a value Go cannot parse (and verifies); refuse it rather than guess."""
+        if not isinstance(value, str):
+            return value
+        if value in GO_TRUE or value in GO_FALSE:
+            return value in GO_TRUE
+        raise ValueError("NOMAD_SKIP_VERIFY must be true or false (or 1, 0, t, f, TRUE, FALSE)")
+
     @property
     def base_url(self) -> URL:
         """`addr` as a URL; a path in it (a proxy's prefix) is kept."""
@@ -49,25 +64,68 @@ class NomadSettings(BaseSettings):
         return self.base_url.scheme == "https"
 
     def ssl_context(self) -> ssl.SSLContext | None:
-        """The TLS context for an `https` address, or None for plain HTTP.
+        """The TLS context for an `https` address, or None for plain HTTP; as Nomad's Go client
+        (`api.ConfigureTLS`) builds it.
 
-        Honours the CA (file wins over directory, as in Nomad's CLI), the mTLS certificate and
-        key, and `skip_verify`. The server name is not part of the context: pass
-        `tls_server_name` to aiohttp as `server_hostname`.
+        Trusts the CA file, else every certificate file under the CA directory, else the
+        system's CAs; presents the mTLS certificate; `skip_verify` turns verification off
+        entirely. The server name is not part of a context: the transport sends
+        `tls_server_name` as aiohttp's `server_hostname` (SNI and the name verified).
+        A setting that cannot be used is a `ValueError` naming its variable.
         """
         if not self.uses_tls:
             return None
         if (self.client_cert is None) != (self.client_key is None):
             raise ValueError("NOMAD_CLIENT_CERT and NOMAD_CLIENT_KEY must be given together")
-        if self.cacert is not None:
-            context = ssl.create_default_context(cafile=str(self.cacert))
-        elif self.capath is not None:
-            context = ssl.create_default_context(capath=str(self.capath))
-        else:
-            context = ssl.create_default_context()
+        context = self._verifying_context()
         if self.client_cert is not None and self.client_key is not None:
-            context.load_cert_chain(certfile=str(self.client_cert), keyfile=str(self.client_key))
+            try:
+                context.load_cert_chain(self.client_cert, self.client_key, password=_no_password)
+            except (OSError, ValueError) as error:
+                raise ValueError(
+                    f"NOMAD_CLIENT_CERT / NOMAD_CLIENT_KEY: cannot load {self.client_cert} "
+                    f"with {self.client_key}: {_reason(error)}"
+                ) from error
         if self.skip_verify:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
         return context
+
+    def _verifying_context(self) -> ssl.SSLContext:
+        """A client context trusting NOMAD_CACERT, else NOMAD_CAPATH, else the system's CAs."""
+        if self.cacert is not None:
+            variable, files = "NOMAD_CACERT", [self.cacert]
+        elif self.capath is not None:
+            variable, files = "NOMAD_CAPATH", _files_under(self.capath)
+        else:
+            return ssl.create_default_context()
+        path = files[0]
+        try:
+            context = ssl.create_default_context(cafile=path)
+            for path in files[1:]:
+                context.load_verify_locations(cafile=path)
+        except OSError as error:  # ssl.SSLError is one
+            raise ValueError(
+                f"{variable}: no usable CA certificate in {path}: {_reason(error)}"
+            ) from error
+        return context
+
+
+def _files_under(directory: Path) -> list[Path]:
+    """Every file under `directory`, recursively, in a stable order: Nomad (go-rootcerts)
+    loads them all, unlike OpenSSL's hashed-name lookup of a `capath`."""
+    if not directory.is_dir():
+        raise ValueError(f"NOMAD_CAPATH: {directory} is not a directory")
+    files = sorted(Path(root) / name for root, _, names in os.walk(directory) for name in names)
+    if not files:
+        raise ValueError(f"NOMAD_CAPATH: {directory} holds no CA certificate files")
+    return files
+
+
+def _no_password() -> str:
+    # Without a callback OpenSSL would prompt on the terminal; Nomad needs unencrypted keys.
+    raise ValueError("the key is encrypted; Nomad's clients need an unencrypted PEM key")
+
+
+def _reason(error: BaseException) -> str:
+    return str(error.strerror if isinstance(error, OSError) and error.strerror else error)
