@@ -9,6 +9,20 @@ from tests.bridge.conftest import BridgeClient, NomadProbe, in_sync, job_spec, w
 PREFIX = "nomad-bridge/jobs"
 
 
+async def collected(simulator: Simulator, probe: NomadProbe, job_id: str) -> None:
+    """Run Nomad's garbage collector until it has taken the stopped job.
+
+    Nomad collects a job only once it is dead *and* its evaluations and allocations are
+    terminal on the clients, which trails the stop by a moment.
+    """
+
+    async def gone() -> bool:
+        simulator.controls.garbage_collect()
+        return (await probe.get(f"/v1/job/{job_id}"))[0] == 404
+
+    await wait_until(gone)
+
+
 async def test_every_listed_job_gets_a_saved_definition_in_a_nomad_variable(
     bridge: BridgeClient, nomad_probe: NomadProbe, example_jobs: list[str]
 ) -> None:
@@ -46,12 +60,7 @@ async def test_a_garbage_collected_job_is_listed_dead_and_starts_again_as_it_was
     await in_sync(bridge, nomad_probe)  # the bridge has saved the definition
     assert (await bridge.post("/jobs/stop/game")).status == 200
 
-    async def dead() -> bool:
-        return (await nomad_probe.job("game"))["Status"] == "dead"
-
-    await wait_until(dead)
-    simulator.controls.garbage_collect()
-    assert (await nomad_probe.get("/v1/job/game"))[0] == 404
+    await collected(simulator, nomad_probe, "game")
     await in_sync(bridge, nomad_probe)
 
     listed = await (await bridge.get("/jobs")).json()
@@ -93,11 +102,7 @@ async def test_startall_restores_garbage_collected_autostart_jobs(
     await in_sync(bridge, nomad_probe)
     await nomad_probe.stop("cache")
 
-    async def dead() -> bool:
-        return (await nomad_probe.job("cache"))["Status"] == "dead"
-
-    await wait_until(dead)
-    simulator.controls.garbage_collect()
+    await collected(simulator, nomad_probe, "cache")
     response = await bridge.post("/jobs/startall")
     assert response.status == 200
     assert (await response.json())["results"] == [
@@ -113,11 +118,7 @@ async def test_count_change_of_a_garbage_collected_job_changes_its_saved_definit
     await in_sync(bridge, nomad_probe)
     await nomad_probe.stop("batchy")
 
-    async def dead() -> bool:
-        return (await nomad_probe.job("batchy"))["Status"] == "dead"
-
-    await wait_until(dead)
-    simulator.controls.garbage_collect()
+    await collected(simulator, nomad_probe, "batchy")
     response = await bridge.post(
         "/jobs/updatecounts", json={"jobID": "batchy", "taskGroup": "g", "count": 3}
     )
