@@ -230,11 +230,15 @@ class LiveView:
                 self._heard_at = asyncio.get_running_loop().time()
                 failures = 0
                 self._error = None
-            except nomad.NomadError as error:
+            except Exception as error:  # the watch must outlive any one failure
                 failures += 1
                 self._error = f"{type(error).__name__}: {error}"
                 delay = random.uniform(0, min(RETRY_CAP_S, RETRY_BASE_S * 2**failures))
-                log.warning("nomad_watch_failed", extra={"error": self._error, "retry_s": delay})
+                log.warning(
+                    "nomad_watch_failed",
+                    extra={"error": self._error, "retry_s": round(delay, 3)},
+                    exc_info=not isinstance(error, nomad.NomadError),
+                )
                 await asyncio.sleep(delay)
 
     async def _refresh_definitions_forever(self) -> None:
@@ -244,8 +248,12 @@ class LiveView:
                 continue
             try:
                 await self.refresh_definitions()
-            except nomad.NomadError as error:
-                log.warning("definitions_refresh_failed", extra={"error": str(error)})
+            except Exception as error:  # keep refreshing after any failure
+                log.warning(
+                    "definitions_refresh_failed",
+                    extra={"error": str(error)},
+                    exc_info=not isinstance(error, nomad.NomadError),
+                )
 
     def _forget_everything(self) -> None:
         """After Nomad's index went backwards (a snapshot restore): rebuild from scratch."""
