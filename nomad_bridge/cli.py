@@ -63,11 +63,23 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="TOKEN",
         help="require this X-Nomad-Token on every request (ACLs enabled)",
     )
+
+    from nomad_bridge.operator.parser import add_jobs_parser
+
+    add_jobs_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _build_parser().parse_args(argv)
+    """Run a command; returns its exit code (argparse's own: 0 for --help, 2 for bad usage)."""
+    try:
+        args = _build_parser().parse_args(argv)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 2
+    if args.command == "jobs":
+        from nomad_bridge.operator.cli import run_jobs
+
+        return run_jobs(args)
     from nomad_bridge.logs import configure_logging
     from nomad_bridge.settings import BridgeSettings
 

@@ -23,7 +23,14 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from nomad_bridge.sim import events_api, jobs_api, jobs_write_api, system_api, variables_api
+from nomad_bridge.sim import (
+    events_api,
+    jobs_api,
+    jobs_write_api,
+    parse_api,
+    system_api,
+    variables_api,
+)
 from nomad_bridge.sim.errors import INVALID_METHOD, NomadError
 from nomad_bridge.sim.responses import TEXT_TYPE, error_response
 
@@ -54,6 +61,7 @@ def _writes(handler: Handler) -> dict[str, Handler]:
 
 FIXED: dict[str, Endpoint] = {
     "/v1/jobs": Endpoint({"GET": jobs_api.list_jobs, **_writes(jobs_write_api.register)}),
+    "/v1/jobs/parse": Endpoint(_writes(parse_api.parse_job)),
     "/v1/vars": Endpoint({"GET": variables_api.list_variables}),
     "/v1/event/stream": Endpoint({}, any_method=events_api.event_stream),
     "/v1/status/leader": Endpoint({"GET": system_api.status_leader}),
