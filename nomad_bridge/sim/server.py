@@ -17,7 +17,7 @@ from asyncio import sslproto
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from aiohttp import web
 
@@ -155,7 +155,11 @@ class ThreadHandle:
     def url(self) -> str:
         return self.server.url
 
-    def call(self, fn: Callable[[Simulator], T | Awaitable[T]], timeout: float = 30.0) -> T:
+    @overload
+    def call(self, fn: Callable[[Simulator], Awaitable[T]], timeout: float = 30.0) -> T: ...
+    @overload
+    def call(self, fn: Callable[[Simulator], T], timeout: float = 30.0) -> T: ...
+    def call(self, fn: Callable[[Simulator], Any], timeout: float = 30.0) -> Any:
         """Run `fn(sim)` on the simulator's loop (awaiting it if it returns an awaitable)."""
 
         async def invoke() -> Any:
@@ -165,7 +169,7 @@ class ThreadHandle:
             return result
 
         future = asyncio.run_coroutine_threadsafe(invoke(), self.loop)
-        return future.result(timeout)  # type: ignore[no-any-return]
+        return future.result(timeout)
 
 
 @contextlib.contextmanager

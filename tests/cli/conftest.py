@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import nomad  # type: ignore[import-untyped]
+import nomad
 import pytest
 
 from nomad_bridge.cli import main

@@ -3,7 +3,7 @@ bridge's own encoding, written only when the stored digest differs."""
 
 from __future__ import annotations
 
-import nomad  # type: ignore[import-untyped]
+import nomad
 import pytest
 
 from nomad_bridge.jobs.definitions import decode_items, definition_path, spec_digest

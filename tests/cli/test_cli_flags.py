@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import nomad  # type: ignore[import-untyped]
+import nomad
 import pytest
 
 from nomad_bridge.jobs.definitions import decode_items, definition_path

@@ -3,9 +3,9 @@ definition deleted (SPEC section 4); without `--yes` only what would happen is p
 
 from __future__ import annotations
 
-import nomad  # type: ignore[import-untyped]
+import nomad
 import pytest
-from nomad.api.exceptions import URLNotFoundNomadException  # type: ignore[import-untyped]
+from nomad.api.exceptions import URLNotFoundNomadException
 
 from nomad_bridge.jobs.definitions import definition_path
 from nomad_bridge.sim import ThreadHandle

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import nomad  # type: ignore[import-untyped]
+import nomad
 import pytest
 
 from tests.cli.conftest import RunCli, service_job

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-import nomad  # type: ignore[import-untyped]
+import nomad
 
 from nomad_bridge.jobs.definitions import definition_path, encode_items
 from nomad_bridge.sim import ThreadHandle

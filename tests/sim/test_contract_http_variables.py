@@ -268,7 +268,8 @@ async def test_put_without_items_is_400(http: NomadHttp) -> None:
     Source: command/agent/variable_endpoint.go variableUpsert (len(Variable.Items) == 0 →
     CodedError(http.StatusBadRequest, ...)).
     """
-    for body in ({"Items": {}}, {"Namespace": "default"}):
+    bodies: list[dict[str, object]] = [{"Items": {}}, {"Namespace": "default"}]
+    for body in bodies:
         answer = await http.put("/v1/var/no/items", body=body)
 
         assert answer.status == 400, body

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import nomad  # type: ignore[import-untyped]
+import nomad
 import pytest
 
 from nomad_bridge.sim import SimConfig, ThreadHandle

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import aiohttp
-import nomad  # type: ignore[import-untyped]
+import nomad
 import pytest
-from nomad.api.exceptions import (  # type: ignore[import-untyped]
+from nomad.api.exceptions import (
     URLNotFoundNomadException,
     VariableConflict,
 )

@@ -136,8 +136,8 @@ async def wait_until(
 
 async def job_ids(settings: NomadSettings, **options: Any) -> list[str]:
     """List jobs with a fresh client on `settings`, one try per request."""
-    options = {"timeout_s": TIMEOUT_S, "retry": ONE_TRY} | options
-    async with NomadClient(settings, **options) as nomad:
+    merged: dict[str, Any] = {"timeout_s": TIMEOUT_S, "retry": ONE_TRY, **options}
+    async with NomadClient(settings, **merged) as nomad:
         listing = await nomad.list_jobs()
     return [job.id for job in listing.value]
 
