@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from nomad_bridge.api.access_log import access_log_middleware
 from nomad_bridge.api.auth import token_middleware
 from nomad_bridge.api.context import BRIDGE, METRICS, Bridge
 from nomad_bridge.api.metrics import Metrics
+from nomad_bridge.api.observe import observe_middleware
 from nomad_bridge.api.problems import problem_middleware
 from nomad_bridge.api.routes import add_routes
 from nomad_bridge.jobs.catalog import JobCatalog
@@ -56,8 +56,7 @@ class NomadRequestObserver:
 def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.Application:
     metrics = Metrics()
     middlewares: list[Middleware] = [
-        access_log_middleware(),
-        metrics.middleware(),
+        observe_middleware(metrics),
         problem_middleware,
     ]
     require_token = token_middleware(settings.tokens)

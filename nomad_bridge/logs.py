@@ -7,10 +7,14 @@ Tokens never reach a log call: settings hold them as `SecretStr`.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import queue
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
+from logging.handlers import QueueHandler, QueueListener
 from typing import Any, TextIO
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
@@ -50,13 +54,38 @@ class TextFormatter(logging.Formatter):
         return f"{line} {fields}" if fields else line
 
 
-def configure_logging(level: str = "INFO", *, stream: TextIO | None = None) -> None:
-    """Log to `stream` (stderr): JSON lines unless it is a terminal."""
+class _EnqueueRecord(QueueHandler):
+    """Hands the record over as it is: formatting happens on the writer thread, not here."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
+
+
+def configure_logging(level: str = "INFO", *, stream: TextIO | None = None) -> Callable[[], None]:
+    """Log to `stream` (stderr): JSON lines unless it is a terminal.
+
+    Records are formatted and written by a thread of their own (the logging cookbook's
+    QueueHandler/QueueListener), so the event loop never waits on a write to stderr.
+    Returns the function that flushes and stops that thread (registered at exit too).
+    """
     stream = stream if stream is not None else sys.stderr
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(TextFormatter() if stream.isatty() else JsonFormatter())
+    writer = logging.StreamHandler(stream)
+    writer.setFormatter(TextFormatter() if stream.isatty() else JsonFormatter())
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = QueueListener(records, writer, respect_handler_level=False)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [_EnqueueRecord(records)]
     root.setLevel(level.upper())
     # aiohttp's own access log would repeat our request lines in another format.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    listener.start()
+    stopped = False
+
+    def stop() -> None:
+        nonlocal stopped
+        if not stopped:
+            stopped = True
+            listener.stop()
+
+    atexit.register(stop)
+    return stop

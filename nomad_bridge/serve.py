@@ -62,7 +62,7 @@ async def serve(
         runner = web.AppRunner(
             create_app(settings, nomad_settings),
             shutdown_timeout=SHUTDOWN_GRACE_S,
-            access_log=None,  # api/access_log.py writes one structured line per request
+            access_log=None,  # api/observe.py writes one structured line per request
         )
         await runner.setup()
         stack.push_async_callback(runner.cleanup)

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
-from aiohttp import web
-from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from nomad_bridge.api.problems import Handler
-
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
-UNMATCHED_ROUTE = "unmatched"
 
 
 class Metrics:
@@ -64,6 +57,8 @@ class Metrics:
             ["path"],
             registry=self.registry,
         )
+        self._request_counters: dict[tuple[str, str, int], Counter] = {}
+        self._latency_by_route: dict[str, Histogram] = {}
         self.count_change_retries = Counter(
             "bridge_count_change_retries",
             "Check-and-set conflicts retried by count changes.",
@@ -75,25 +70,17 @@ class Metrics:
         self.nomad_requests.labels(method, path, outcome).inc()
         self.nomad_latency.labels(path).observe(duration_s)
 
-    def middleware(self) -> Middleware:
-        @web.middleware
-        async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
-            started = time.perf_counter()
-            resource = request.match_info.route.resource
-            route = resource.canonical if resource is not None else UNMATCHED_ROUTE
-            status = 500
-            try:
-                response = await handler(request)
-                status = response.status
-                return response
-            except web.HTTPException as http_error:
-                status = http_error.status
-                raise
-            finally:
-                self.requests.labels(route, request.method, str(status)).inc()
-                self.latency.labels(route).observe(time.perf_counter() - started)
-
-        return measure
+    def observe_request(self, route: str, method: str, status: int, duration_s: float) -> None:
+        """Count and time one answered request (labelled children cached: hot path)."""
+        key = (route, method, status)
+        counter = self._request_counters.get(key)
+        if counter is None:
+            counter = self._request_counters[key] = self.requests.labels(route, method, str(status))
+        counter.inc()
+        histogram = self._latency_by_route.get(route)
+        if histogram is None:
+            histogram = self._latency_by_route[route] = self.latency.labels(route)
+        histogram.observe(duration_s)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

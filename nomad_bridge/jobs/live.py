@@ -75,6 +75,17 @@ class Broadcast:
         return True
 
 
+def _same_stub(before: JobStub | None, now: JobStub) -> bool:
+    """Whether a job's list entry changed nothing its view shows (spec, status, counters)."""
+    return (
+        before is not None
+        and before.job_modify_index == now.job_modify_index
+        and before.status == now.status
+        and before.stop == now.stop
+        and before.job_summary == now.job_summary
+    )
+
+
 def _dumps(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -101,6 +112,8 @@ class LiveView:
         self._live: dict[str, ViewEntry] = {}
         self._collected: dict[str, ViewEntry] = {}
         self._stubs: dict[str, JobStub] = {}
+        self._unsaved: dict[str, Job] = {}  # specs whose saved definition may be behind
+        self._unsaved_ready = asyncio.Event()
         self._index = 0
         self._nomad_index = 0
         self._body = b"[]"
@@ -201,12 +214,16 @@ class LiveView:
 
     async def run(self) -> None:
         """Watch Nomad until cancelled; failures are retried with capped, jittered backoff."""
-        definitions_task = asyncio.create_task(self._refresh_definitions_forever())
+        helpers = [
+            asyncio.create_task(self._refresh_definitions_forever()),
+            asyncio.create_task(self._save_definitions_forever()),
+        ]
         try:
             await self._watch_jobs()
         finally:
-            definitions_task.cancel()
-            await asyncio.gather(definitions_task, return_exceptions=True)
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
 
     async def _watch_jobs(self) -> None:
         failures = 0
@@ -274,6 +291,13 @@ class LiveView:
         changed = reset or bool(set(self._live) - set(listed))
         for job_id, stub in listed.items():
             previous = None if reset else self._live.get(job_id)
+            if (
+                previous is not None
+                and job_id not in fresh
+                and _same_stub(self._stubs.get(job_id), stub)
+            ):
+                entries[job_id] = previous  # nothing it shows can have changed
+                continue
             job = fresh.get(job_id) or (previous.listed.job if previous else None)
             if job is None:
                 continue  # purged between the list and the read
@@ -286,14 +310,13 @@ class LiveView:
         self._stubs = listed
         self._collected = {k: v for k, v in self._collected.items() if k not in listed}
         self._nomad_index = list_index
-        if fresh:
-            await self._save_definitions(fresh.values())
         if disappeared and self._synced:
             # Collected (or purged): a saved definition keeps it listed as dead.
             await self.refresh_definitions(list_index)
         if changed:
             self._publish(list_index, reset=reset)
         self._progress.fire()
+        self._queue_definitions(fresh.values())
 
     def _entry(self, listed: ListedJob, previous: ViewEntry | None, index: int) -> ViewEntry:
         view = listed.view(self._keys)
@@ -318,13 +341,29 @@ class LiveView:
             fresh[stub.id] = result.value
         return fresh
 
-    async def _save_definitions(self, jobs: Iterable[Job]) -> None:
-        results = await bounded_map(self._read_concurrency, self._definitions.save, jobs)
-        for result in results:
-            if isinstance(result, nomad.NomadError):
-                log.warning("definition_save_failed", extra={"error": str(result)})
-            elif isinstance(result, BaseException):
-                raise result
+    def _queue_definitions(self, jobs: Iterable[Job]) -> None:
+        """Hand changed specs to the saver: readers and writers never wait for Variables."""
+        for job in jobs:
+            self._unsaved[job.id] = job
+        if self._unsaved:
+            self._unsaved_ready.set()
+
+    async def _save_definitions_forever(self) -> None:
+        """Write queued definitions in the background; the latest spec of a job wins."""
+        while True:
+            await self._unsaved_ready.wait()
+            self._unsaved_ready.clear()
+            jobs, self._unsaved = list(self._unsaved.values()), {}
+            results = await bounded_map(self._read_concurrency, self._definitions.save, jobs)
+            for job, result in zip(jobs, results, strict=True):
+                if isinstance(result, Exception):
+                    log.warning(
+                        "definition_save_failed",
+                        extra={"job": job.id, "error": str(result)},
+                        exc_info=not isinstance(result, nomad.NomadError),
+                    )
+                elif isinstance(result, BaseException):
+                    raise result
 
     async def refresh_definitions(self, index: int | None = None) -> None:
         """Re-read saved definitions: jobs Nomad collected stay listed, as `dead`."""

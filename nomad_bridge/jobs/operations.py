@@ -56,6 +56,7 @@ class StateChange:
     job_id: str
     outcome: Outcome
     eval_id: str = ""
+    index: int = 0  # Nomad's JobModifyIndex of the change (0: nothing was written)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,18 @@ class JobOperations:
         self._locks = KeyedLocks()
 
     async def start(self, job_id: str) -> StateChange:
+        """Start a stopped job; answers once the live view shows it."""
+        change = await self._start(job_id)
+        await self._seen(change.index)
+        return change
+
+    async def stop(self, job_id: str) -> StateChange:
+        """Stop a job; answers once the live view shows it."""
+        change = await self._stop(job_id)
+        await self._seen(change.index)
+        return change
+
+    async def _start(self, job_id: str) -> StateChange:
         """Start a stopped job, or re-register a collected one from its saved definition."""
         async with self._locks.hold(job_id):
             for attempt in range(self._attempts):
@@ -144,11 +157,10 @@ class JobOperations:
                     await asyncio.sleep(backoff_s(attempt))
                     continue
                 log.info("job_started", extra={"job": job_id, "outcome": outcome.value})
-                await self._seen(response.job_modify_index)
-                return StateChange(job_id, outcome, response.eval_id)
+                return StateChange(job_id, outcome, response.eval_id, response.job_modify_index)
         raise CountChangeConflict(f"job {job_id!r} kept changing while it was being started")
 
-    async def stop(self, job_id: str) -> StateChange:
+    async def _stop(self, job_id: str) -> StateChange:
         """Stop (deregister without purge); a stopped or collected job is left alone."""
         async with self._locks.hold(job_id):
             listed = await self._catalog.get(job_id)
@@ -156,8 +168,7 @@ class JobOperations:
                 return StateChange(job_id, Outcome.ALREADY_STOPPED)
             response = await self._client.stop_job(job_id)
             log.info("job_stopped", extra={"job": job_id})
-            await self._seen(response.job_modify_index)
-            return StateChange(job_id, Outcome.STOPPED, response.eval_id)
+            return StateChange(job_id, Outcome.STOPPED, response.eval_id, response.job_modify_index)
 
     async def start_all(self, autostart_key: str) -> list[BulkResult]:
         """Start every listed, stopped job flagged autostart (a running one needs nothing)."""
@@ -166,13 +177,13 @@ class JobOperations:
             for job_id, (stopped, meta) in (await self._listed_now()).items()
             if stopped and flag(meta, autostart_key)
         ]
-        return await self._bulk(self.start, targets)
+        return await self._bulk(self._start, targets)
 
     async def stop_all(self) -> list[BulkResult]:
         """Stop every listed job that is not stopped."""
         listed = await self._listed_now()
         return await self._bulk(
-            self.stop, [job_id for job_id, (stopped, _) in listed.items() if not stopped]
+            self._stop, [job_id for job_id, (stopped, _) in listed.items() if not stopped]
         )
 
     async def _listed_now(self) -> dict[str, tuple[bool, dict[str, str] | None]]:
@@ -202,6 +213,8 @@ class JobOperations:
                 raise result
             else:
                 out.append(BulkResult(job_id, result, None))
+        # One wait for the view, for the last write, instead of one per job.
+        await self._seen(max((r.change.index for r in out if r.change), default=0))
         return out
 
     async def add_to_count(self, job_id: str, group: str, delta: int) -> CountChange:

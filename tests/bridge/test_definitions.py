@@ -9,6 +9,21 @@ from tests.bridge.conftest import BridgeClient, NomadProbe, in_sync, job_spec, w
 PREFIX = "nomad-bridge/jobs"
 
 
+async def saved(probe: NomadProbe, job_id: str, *, after: int = 0) -> int:
+    """Wait until the bridge has saved the job's definition past index `after`; its index."""
+    path = f"/v1/var/{definition_path(PREFIX, job_id)}"
+    index = 0
+
+    async def written() -> bool:
+        nonlocal index
+        status, variable = await probe.get(path)
+        index = variable["ModifyIndex"] if status == 200 else 0
+        return index > after
+
+    await wait_until(written)
+    return index
+
+
 async def collected(simulator: Simulator, probe: NomadProbe, job_id: str) -> None:
     """Run Nomad's garbage collector until it has taken the stopped job.
 
@@ -26,7 +41,8 @@ async def collected(simulator: Simulator, probe: NomadProbe, job_id: str) -> Non
 async def test_every_listed_job_gets_a_saved_definition_in_a_nomad_variable(
     bridge: BridgeClient, nomad_probe: NomadProbe, example_jobs: list[str]
 ) -> None:
-    await in_sync(bridge, nomad_probe)
+    for job_id in example_jobs:
+        await saved(nomad_probe, job_id)
     status, variables = await nomad_probe.get(f"/v1/vars?prefix={PREFIX}/")
     assert status == 200
     assert sorted(v["Path"] for v in variables) == sorted(
@@ -38,17 +54,17 @@ async def test_definitions_are_written_only_when_the_spec_changed(
     bridge: BridgeClient, simulator: Simulator, nomad_probe: NomadProbe
 ) -> None:
     simulator.register_job_spec(job_spec("web", {"g": 1}))
-    path = f"/v1/var/{definition_path(PREFIX, 'web')}"
-    await in_sync(bridge, nomad_probe)
-    first = (await nomad_probe.get(path))[1]["ModifyIndex"]
+    first = await saved(nomad_probe, "web")
+    simulator.controls.reset_request_counts()
     await nomad_probe.stop("web")  # Stop is not part of the saved spec
     await bridge.post("/jobs/start/web")
-    await in_sync(bridge, nomad_probe)
-    assert (await nomad_probe.get(path))[1]["ModifyIndex"] == first
     await bridge.post(
         "/jobs/settaskgroupcount", json={"jobID": "web", "taskGroup": "g", "count": 4}
     )
-    assert (await nomad_probe.get(path))[1]["ModifyIndex"] > first
+    await saved(nomad_probe, "web", after=first)
+    await in_sync(bridge, nomad_probe)
+    writes = [key for key in simulator.controls.request_counts if key.startswith("PUT /v1/var/")]
+    assert [simulator.controls.request_counts[key] for key in writes] == [1]
 
 
 async def test_a_garbage_collected_job_is_listed_dead_and_starts_again_as_it_was(
@@ -57,7 +73,7 @@ async def test_a_garbage_collected_job_is_listed_dead_and_starts_again_as_it_was
     simulator.register_job_spec(
         job_spec("game", {"lobby": 1, "match": 3}, Meta={"autostart": "true"})
     )
-    await in_sync(bridge, nomad_probe)  # the bridge has saved the definition
+    await saved(nomad_probe, "game")
     assert (await bridge.post("/jobs/stop/game")).status == 200
 
     await collected(simulator, nomad_probe, "game")
@@ -99,7 +115,7 @@ async def test_startall_restores_garbage_collected_autostart_jobs(
     bridge: BridgeClient, simulator: Simulator, nomad_probe: NomadProbe
 ) -> None:
     simulator.register_job_spec(job_spec("cache", {"redis": 1}, Meta={"autostart": "yes"}))
-    await in_sync(bridge, nomad_probe)
+    await saved(nomad_probe, "cache")
     await nomad_probe.stop("cache")
 
     await collected(simulator, nomad_probe, "cache")
@@ -115,7 +131,7 @@ async def test_count_change_of_a_garbage_collected_job_changes_its_saved_definit
     bridge: BridgeClient, simulator: Simulator, nomad_probe: NomadProbe
 ) -> None:
     simulator.register_job_spec(job_spec("batchy", {"g": 2}))
-    await in_sync(bridge, nomad_probe)
+    await saved(nomad_probe, "batchy")
     await nomad_probe.stop("batchy")
 
     await collected(simulator, nomad_probe, "batchy")

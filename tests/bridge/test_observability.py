@@ -82,5 +82,6 @@ async def test_every_request_logs_one_line_with_route_status_duration_and_reques
 
 async def test_a_request_id_that_is_not_a_sane_token_is_replaced(bridge: BridgeClient) -> None:
     response = await bridge.get("/health", headers={"X-Request-ID": "a b\tc"})
-    assert response.headers["X-Request-ID"] != "a b\tc"
-    assert len(response.headers["X-Request-ID"]) == 32
+    generated = response.headers["X-Request-ID"]
+    assert generated != "a b\tc"
+    assert generated != (await bridge.get("/health")).headers["X-Request-ID"]

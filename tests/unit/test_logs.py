@@ -32,7 +32,8 @@ def test_text_lines_end_with_key_value_fields() -> None:
 
 def test_configure_logging_writes_json_when_not_a_terminal() -> None:
     stream = io.StringIO()
-    configure_logging("DEBUG", stream=stream)
+    stop = configure_logging("DEBUG", stream=stream)
     logging.getLogger("nomad_bridge.test").info("hello", extra={"n": 1})
+    stop()  # flushes the writer thread
     assert json.loads(stream.getvalue().splitlines()[-1])["n"] == 1
     logging.getLogger().handlers.clear()
