@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: venv run sim test check lint format clean
+SOAK_MINUTES ?= 10
+FUZZ_CASES ?= 10000
+
+.PHONY: venv run sim test check lint format clean bench bench-full fuzz soak
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +17,10 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 venv: $(BIN)/.installed
+
+$(BIN)/.bench-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,bench]'
+	touch $@
 
 ## Serve the API against the embedded Nomad simulator, seeded with deploy/jobs.
 run: venv
@@ -28,13 +35,28 @@ test: check
 	$(BIN)/python -m pytest
 
 check: venv
-	$(BIN)/ruff check nomad_bridge tests
-	$(BIN)/ruff format --check nomad_bridge tests
+	$(BIN)/ruff check nomad_bridge tests bench soak
+	$(BIN)/ruff format --check nomad_bridge tests bench soak
 	$(BIN)/mypy
 
 format: venv
-	$(BIN)/ruff check --fix nomad_bridge tests
-	$(BIN)/ruff format nomad_bridge tests
+	$(BIN)/ruff check --fix nomad_bridge tests bench soak
+	$(BIN)/ruff format nomad_bridge tests bench soak
+
+## Benchmarks: side-by-side ratios, bench/results/latest.json, docs/performance.{md,png}.
+bench: $(BIN)/.bench-installed
+	$(BIN)/python -m bench --quick
+
+bench-full: $(BIN)/.bench-installed
+	$(BIN)/python -m bench --full
+
+## 10,000 schemathesis cases against /openapi.json of a running bridge.
+fuzz: venv
+	$(BIN)/python -m tests.fuzz --cases $(FUZZ_CASES)
+
+## Mixed load with periodic Nomad faults for SOAK_MINUTES; figures in docs/reliability.md.
+soak: venv
+	$(BIN)/python -m soak --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -24,6 +24,7 @@ from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.jobs.operations import JobOperations
 from nomad_bridge.jobs.view import FlagKeys
 from nomad_bridge.nomad import NomadClient, NomadSettings
+from nomad_bridge.nomad.retry import RetryPolicy
 from nomad_bridge.settings import BridgeSettings
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
         client = await NomadClient.create(
             nomad_settings,
             timeout_s=settings.nomad_timeout_s,
+            # A timed-out read is not tried again: each try would add a whole timeout to
+            # the client's wait (connection failures are still retried).
+            retry=RetryPolicy(retry_timeouts=False),
             on_request=NomadRequestObserver(metrics),
         )
         definitions = DefinitionStore(client, settings.definitions_prefix)
@@ -87,6 +91,7 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
             live,
             count_change_attempts=settings.count_change_attempts,
             bulk_concurrency=settings.bulk_concurrency,
+            lock_wait_s=settings.nomad_timeout_s,
         )
         app[BRIDGE] = Bridge(settings, client, live, operations, metrics)
         watch = asyncio.create_task(live.run(), name="nomad-watch")

@@ -31,7 +31,10 @@ def token_middleware(tokens: Iterable[SecretStr]) -> Middleware | None:
         if request.path in OPEN_PATHS:
             return await handler(request)
         scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != AUTH_SCHEME or not accepted(presented.strip().encode("utf-8")):
+        if scheme.lower() != AUTH_SCHEME or not accepted(
+            # aiohttp hands undecodable header bytes over as surrogate escapes
+            presented.strip().encode("utf-8", "surrogateescape")
+        ):
             raise Problem(
                 401,
                 "a valid 'Authorization: Bearer <token>' header is required",

@@ -29,6 +29,8 @@ from nomad_bridge.jobs.operations import BulkResult, CountChange, StateChange
 from nomad_bridge.nomad import errors as nomad
 
 JOB_NAME = "jobName"
+# No job ID starts with a space (Nomad refuses them: "Job ID contains a space").
+READY_PROBE_PREFIX = " nomad-bridge-ready-probe"
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -38,8 +40,11 @@ async def parse_body(request: web.Request, model: type[Body]) -> Body:
     raw = await request.read()  # 413 past the application's client_max_size
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise Problem(400, f"request body is not valid JSON: {error}") from None
+    except (ValueError, RecursionError) as error:
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors, as is a number of more
+        # than 4,300 digits; RecursionError is JSON nested too deep to decode.
+        detail = str(error)[:200] or type(error).__name__
+        raise Problem(400, f"request body is not valid JSON: {detail}") from None
     try:
         return model.model_validate(data)
     except ValidationError as error:
@@ -78,6 +83,8 @@ async def synced_view(request: web.Request) -> LiveView:
     """The live view, once it has synced with Nomad at least once (503 until then)."""
     app = bridge(request)
     if not app.live.synced and not await app.live.wait_synced(app.settings.nomad_timeout_s):
+        if isinstance(app.live.failure, nomad.PermissionDenied):
+            raise app.live.failure  # 403: Nomad refuses the bridge's token
         raise Problem(503, f"the bridge has not synced with Nomad yet: {app.live.status}")
     return app.live
 
@@ -195,14 +202,11 @@ async def ready(request: web.Request) -> web.Response:
     if not app.live.ready:
         raise Problem(503, f"not ready: {app.live.status}")
     try:
-        leader = await app.client.leader()
+        # An ACL-checked, indexed read that matches nothing: Nomad answers, and still
+        # accepts the bridge's token (`/v1/status/leader` would answer without ACLs).
+        await app.client.list_jobs(meta=False, prefix=READY_PROBE_PREFIX)
     except nomad.NomadError as error:
-        raise Problem(503, f"Nomad is not reachable: {error}") from None
+        raise Problem(503, f"Nomad is not usable: {error}") from None
     return web.json_response(
-        {
-            "status": "ready",
-            "index": app.live.index,
-            "nomadIndex": app.live.nomad_index,
-            "nomadLeader": leader,
-        }
+        {"status": "ready", "index": app.live.index, "nomadIndex": app.live.nomad_index}
     )

@@ -142,7 +142,7 @@ def openapi_document(settings: BridgeSettings) -> dict[str, Any]:
             "post": _operation(
                 "Start a job",
                 state_change,
-                (*auth, 403, 404, 409, *UPSTREAM),
+                (400, *auth, 403, 404, 409, *UPSTREAM),
                 parameters=[JOB_NAME_PARAMETER],
             )
         },
@@ -150,15 +150,17 @@ def openapi_document(settings: BridgeSettings) -> dict[str, Any]:
             "post": _operation(
                 "Stop a job",
                 state_change,
-                (*auth, 403, 404, 409, *UPSTREAM),
+                (400, *auth, 403, 404, 409, *UPSTREAM),
                 parameters=[JOB_NAME_PARAMETER],
             )
         },
         api("jobs/startall"): {
-            "post": _operation("Start every autostart job", bulk, (*auth, 403, 404, 409, *UPSTREAM))
+            "post": _operation(
+                "Start every autostart job", bulk, (400, *auth, 403, 404, 409, *UPSTREAM)
+            )
         },
         api("jobs/stopall"): {
-            "post": _operation("Stop every job", bulk, (*auth, 403, 404, 409, *UPSTREAM))
+            "post": _operation("Stop every job", bulk, (400, *auth, 403, 404, 409, *UPSTREAM))
         },
         api("jobs/updatecounts"): {
             "post": _operation(

@@ -80,4 +80,3 @@ class Readiness(BaseModel):
     status: str
     index: int = Field(description="The live view's waitIndex.")
     nomad_index: int = Field(alias="nomadIndex", description="The Nomad index the view reflects.")
-    nomad_leader: str = Field(alias="nomadLeader")

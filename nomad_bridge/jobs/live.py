@@ -21,17 +21,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from nomad_bridge.jobs.catalog import ListedJob, bounded_map
-from nomad_bridge.jobs.definitions import DefinitionStore
+from nomad_bridge.jobs.definitions import DefinitionStore, SavedDefinition
 from nomad_bridge.jobs.view import FlagKeys, JobView
 from nomad_bridge.nomad import NomadClient
 from nomad_bridge.nomad import errors as nomad
 from nomad_bridge.nomad.models import Job, JobStub
+from nomad_bridge.nomad.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
 WATCH_WAIT_S = 300.0
 RETRY_BASE_S = 0.1
-RETRY_CAP_S = 10.0
+WATCH_RETRY = RetryPolicy(attempts=1)
+RETRY_CAP_S = 1.0  # one cheap list a second while Nomad is down: catch up at once
 DEFINITIONS_REFRESH_S = 30.0
 
 
@@ -124,6 +126,7 @@ class LiveView:
         self._closing = False
         self._epoch = 0  # +1 whenever Nomad's index went backwards
         self._heard_at: float | None = None
+        self._failure: nomad.NomadError | None = None  # the watch's last failure, if Nomad's
 
     # --- what readers see --------------------------------------------------------------
 
@@ -144,6 +147,11 @@ class LiveView:
         if self.ready or self._heard_at is None:
             return 0.0
         return asyncio.get_running_loop().time() - self._heard_at
+
+    @property
+    def failure(self) -> nomad.NomadError | None:
+        """Why the watch is failing right now, when Nomad said so (None while healthy)."""
+        return self._failure
 
     @property
     def synced(self) -> bool:
@@ -230,8 +238,13 @@ class LiveView:
         index = 0
         while True:
             try:
+                # After a failure ask without blocking: a Nomad restored with a lower index
+                # would otherwise hold a query on the old index until its wait ends.
                 listing = await self._client.list_jobs(
-                    meta=True, index=index or None, wait_s=self._watch_wait_s
+                    meta=True,
+                    index=None if failures else index or None,
+                    wait_s=self._watch_wait_s,
+                    retry=WATCH_RETRY,  # the watch's own backoff handles failures
                 )
                 if listing.index < index:
                     log.warning("nomad_index_reset", extra={"was": index, "now": listing.index})
@@ -247,9 +260,11 @@ class LiveView:
                 self._heard_at = asyncio.get_running_loop().time()
                 failures = 0
                 self._error = None
+                self._failure = None
             except Exception as error:  # the watch must outlive any one failure
                 failures += 1
                 self._error = f"{type(error).__name__}: {error}"
+                self._failure = error if isinstance(error, nomad.NomadError) else None
                 delay = random.uniform(0, min(RETRY_CAP_S, RETRY_BASE_S * 2**failures))
                 log.warning(
                     "nomad_watch_failed",
@@ -306,13 +321,15 @@ class LiveView:
             changed = changed or previous is None or entry.body != previous.body
             entries[job_id] = entry
         disappeared = set(self._live) - set(entries)
+        # Collected (or purged): a saved definition keeps it listed as dead. Read them
+        # before the swap so that no reader sees the job missing in between.
+        saved = await self._definitions.load_all() if disappeared and self._synced else None
         self._live = entries
         self._stubs = listed
         self._collected = {k: v for k, v in self._collected.items() if k not in listed}
         self._nomad_index = list_index
-        if disappeared and self._synced:
-            # Collected (or purged): a saved definition keeps it listed as dead.
-            await self.refresh_definitions(list_index)
+        if saved is not None:
+            self._take_definitions(saved, list_index)
         if changed:
             self._publish(list_index, reset=reset)
         self._progress.fire()
@@ -367,9 +384,12 @@ class LiveView:
 
     async def refresh_definitions(self, index: int | None = None) -> None:
         """Re-read saved definitions: jobs Nomad collected stay listed, as `dead`."""
+        self._take_definitions(await self._definitions.load_all(), index)
+
+    def _take_definitions(self, definitions: dict[str, SavedDefinition], index: int | None) -> None:
         collected: dict[str, ViewEntry] = {}
         changed_at = 0
-        for job_id, saved in (await self._definitions.load_all()).items():
+        for job_id, saved in definitions.items():
             if job_id in self._stubs:
                 continue
             previous = self._collected.get(job_id)

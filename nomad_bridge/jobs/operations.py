@@ -26,6 +26,7 @@ from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.jobs.view import flag
 from nomad_bridge.nomad import NomadClient
 from nomad_bridge.nomad import errors as nomad
+from nomad_bridge.nomad.endpoints import routable_job_id
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +80,14 @@ class BulkResult:
 
 
 class KeyedLocks:
-    """One asyncio lock per key, dropped again when nobody holds or waits for it."""
+    """One asyncio lock per key, dropped again when nobody holds or waits for it.
 
-    def __init__(self) -> None:
+    Waiting for a key is bounded: while Nomad hangs, changes of one job would otherwise
+    queue behind each other, the k-th answering after k Nomad timeouts.
+    """
+
+    def __init__(self, wait_s: float) -> None:
+        self._wait_s = wait_s
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @asynccontextmanager
@@ -89,8 +95,18 @@ class KeyedLocks:
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
-            async with lock:
+            try:
+                async with asyncio.timeout(self._wait_s):
+                    await lock.acquire()
+            except TimeoutError:
+                raise nomad.Timeout(
+                    f"another change of job {key!r} is still waiting for Nomad",
+                    path="/v1/job/:id",
+                ) from None
+            try:
                 yield
+            finally:
+                lock.release()
         finally:
             lock, users = self._locks[key]
             if users == 1:
@@ -114,6 +130,7 @@ class JobOperations:
         *,
         count_change_attempts: int,
         bulk_concurrency: int,
+        lock_wait_s: float,
     ) -> None:
         self._client = client
         self._catalog = catalog
@@ -121,7 +138,7 @@ class JobOperations:
         self._live = live
         self._attempts = count_change_attempts
         self._bulk_concurrency = bulk_concurrency
-        self._locks = KeyedLocks()
+        self._locks = KeyedLocks(lock_wait_s)
 
     async def start(self, job_id: str) -> StateChange:
         """Start a stopped job; answers once the live view shows it."""
@@ -193,7 +210,11 @@ class JobOperations:
         rather than on the live view, which may trail a change made directly in Nomad.
         """
         stubs = (await self._client.list_jobs(meta=True)).value
-        listed = {stub.id: (stub.stop, stub.meta) for stub in stubs if not stub.parent_id}
+        listed = {
+            stub.id: (stub.stop, stub.meta)
+            for stub in stubs
+            if not stub.parent_id and routable_job_id(stub.id)  # as the live view lists them
+        }
         in_nomad = {stub.id for stub in stubs}
         for job_id, saved in (await self._definitions.load_all()).items():
             if job_id not in in_nomad:

@@ -147,8 +147,12 @@ class NomadClient:
         wait_s: float | None = None,
         namespace: str | None = None,
         region: str | None = None,
+        retry: RetryPolicy | None = None,
     ) -> QueryResult[list[JobStub]]:
-        """`GET /v1/jobs`: job stubs in (namespace, ID) order, with `Meta` when `meta`."""
+        """`GET /v1/jobs`: job stubs in (namespace, ID) order, with `Meta` when `meta`.
+
+        `retry` replaces the client's policy for this call (a watch that handles failures
+        itself wants none)."""
         params: Params = [("meta", "true")] if meta else []
         if prefix:
             params.append(("prefix", prefix))
@@ -159,6 +163,7 @@ class NomadClient:
             index=index,
             wait_s=wait_s,
             scope=self._scope(namespace, region),
+            retry=retry,
         )
 
     async def read_job(
@@ -447,6 +452,7 @@ class NomadClient:
         index: int | None = None,
         wait_s: float | None = None,
         scope: Params,
+        retry: RetryPolicy | None = None,
     ) -> QueryResult[T]:
         answer = await self._send(
             "GET",
@@ -455,6 +461,7 @@ class NomadClient:
             params=(params or []) + blocking_params(index, wait_s),
             scope=scope,
             timeout_s=blocking_timeout_s(index, wait_s, margin_s=self.timeout_s),
+            retry=retry,
         )
         return answer.query_result(parse)
 
@@ -467,10 +474,11 @@ class NomadClient:
         body: Any = None,
         scope: Params,
         timeout_s: float | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Answer:
         url = self._transport.url(endpoint, *values, query=(params or []) + scope)
         timeout = aiohttp.ClientTimeout(total=timeout_s or self.timeout_s)
-        return await self._transport.send(Call(method, endpoint, url, timeout, body))
+        return await self._transport.send(Call(method, endpoint, url, timeout, body, retry))
 
 
 def _parse_versions(data: Any) -> list[Job]:

@@ -24,6 +24,9 @@ class RetryPolicy:
     attempts: int = 3
     base_delay_s: float = 0.1
     max_delay_s: float = 2.0
+    retry_timeouts: bool = True
+    """Whether a read that timed out is tried again. A server answering clients wants it
+    off: each retry adds a whole timeout to the client's wait."""
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
@@ -36,7 +39,9 @@ class RetryPolicy:
         if attempt >= self.attempts or isinstance(error, TLSFailure):
             return False  # a TLS failure is configuration: trying again cannot fix it
         if method.upper() in IDEMPOTENT_METHODS:
-            return isinstance(error, Unavailable | Timeout)
+            return isinstance(error, Unavailable) or (
+                self.retry_timeouts and isinstance(error, Timeout)
+            )
         return isinstance(error, Unavailable) and not error.request_sent
 
     def delay_s(self, attempt: int, rng: random.Random) -> float:

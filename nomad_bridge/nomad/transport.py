@@ -53,6 +53,7 @@ class Call:
     url: URL
     timeout: aiohttp.ClientTimeout
     body: Any = None
+    retry: RetryPolicy | None = None  # this call's policy instead of the client's
 
     @property
     def path(self) -> str:
@@ -161,9 +162,10 @@ class Transport:
             try:
                 return await attempt(call)
             except NomadError as error:
-                if not self._retry.should_retry(call.method, error, tries):
+                policy = call.retry or self._retry
+                if not policy.should_retry(call.method, error, tries):
                     raise
-                delay_s = self._retry.delay_s(tries, self._rng)
+                delay_s = policy.delay_s(tries, self._rng)
                 log.info(
                     "nomad_retry method=%s path=%s attempt=%d outcome=%s delay_s=%.3f",
                     call.method,

@@ -1,0 +1,251 @@
+"""Many `waitIndex` long polls on one bridge: what they cost Nomad, the bridge's memory,
+and how soon each hears of a change — next to the same number of long polls on a bare
+aiohttp handler waiting on one `asyncio.Event` (`bench/bare.py`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bench.cluster import Cluster
+from bench.measures import Bench
+from bench.measures.reads import bare_server
+from bench.nomad_http import SimNomad
+from bench.processes import python_module, rss_bytes, running_tool, tcp_connections_to
+from bench.stats import percentile, ratio
+
+PARK_TIMEOUT_S = 120.0
+PARK_POLL_S = 0.2
+SETTLE_S = 1.0
+"""Quiet time with every waiter parked, before memory and Nomad requests are read."""
+ANSWER_TIMEOUT_S = 60.0
+LONG_POLL = "/jobs?wait=5m"
+OPEN_LONG_POLLS = "bridge_long_polls_open"
+
+
+@dataclass(frozen=True)
+class Wake:
+    """One server holding `waiters` long polls, then answering them all after one change."""
+
+    waiters: int
+    rss_before_bytes: int
+    rss_parked_bytes: int
+    latencies_s: list[float]
+    errors: int
+
+    @property
+    def bytes_per_waiter(self) -> float:
+        return (self.rss_parked_bytes - self.rss_before_bytes) / self.waiters
+
+    def to_json(self) -> dict[str, Any]:
+        samples = self.latencies_s
+        return {
+            "answered": len(samples),
+            "errors": self.errors,
+            "wake_p50_s": percentile(samples, 0.50),
+            "wake_p99_s": percentile(samples, 0.99),
+            "wake_max_s": max(samples) if samples else math.nan,
+            "rss_before_bytes": self.rss_before_bytes,
+            "rss_parked_bytes": self.rss_parked_bytes,
+            "bytes_per_waiter": self.bytes_per_waiter,
+        }
+
+
+@dataclass(frozen=True)
+class WaiterResult:
+    waiters: int
+    jobs: int
+    bridge: Wake
+    bare: Wake
+    upstream_issued_while_waiting: int
+    upstream_connections_before: int
+    upstream_connections_while_waiting: int
+
+    @property
+    def upstream_caused(self) -> int:
+        """Nomad requests the waiters caused: issued while they waited, plus connections to
+        Nomad they added (each would carry a request in flight)."""
+        added = self.upstream_connections_while_waiting - self.upstream_connections_before
+        return self.upstream_issued_while_waiting + max(0, added)
+
+    def to_json(self) -> dict[str, Any]:
+        bridge, bare = self.bridge.to_json(), self.bare.to_json()
+        return {
+            "waiters": self.waiters,
+            "jobs": self.jobs,
+            **bridge,
+            "bare": bare,
+            "wake_p99_vs_bare": ratio(bridge["wake_p99_s"], bare["wake_p99_s"]),
+            "bytes_per_waiter_vs_bare": ratio(bridge["bytes_per_waiter"], bare["bytes_per_waiter"]),
+            "upstream_issued_while_waiting": self.upstream_issued_while_waiting,
+            "upstream_connections_before": self.upstream_connections_before,
+            "upstream_connections_while_waiting": self.upstream_connections_while_waiting,
+            "upstream_in_flight_for_waiters": self.upstream_caused,
+        }
+
+
+Probe = Callable[[], Awaitable[int]]
+Action = Callable[[], Awaitable[None]]
+
+
+async def _wait_parked(parked: Probe, count: int) -> None:
+    deadline = time.monotonic() + PARK_TIMEOUT_S
+    while (now := await parked()) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {now} of {count} long polls parked")
+        await asyncio.sleep(PARK_POLL_S)
+
+
+def _shares(total: int, per_client: int) -> list[int]:
+    clients = max(1, math.ceil(total / per_client))
+    return [total // clients + (1 if i < total % clients else 0) for i in range(clients)]
+
+
+async def park_and_wake(
+    bench: Bench,
+    *,
+    url: str,
+    pid: int,
+    count: int,
+    wait_index: int,
+    parked: Probe,
+    while_parked: Action,
+    change: Action,
+) -> Wake:
+    """`count` long polls from client processes on `url`; once all are parked (and
+    `while_parked` has looked around), one `change`; each waiter's answer is timed from it."""
+    rss_before = rss_bytes(pid)
+    async with AsyncExitStack() as stack:
+        clients = []
+        for share in _shares(count, bench.profile.waiters_per_client):
+            argv = python_module(
+                "bench.waitclient",
+                url,
+                "--count",
+                str(share),
+                "--wait-index",
+                str(wait_index),
+                "--timeout-s",
+                str(PARK_TIMEOUT_S + ANSWER_TIMEOUT_S),
+            )
+            clients.append(await stack.enter_async_context(running_tool(argv)))
+        for client in clients:
+            assert client.stdout is not None
+            line = await asyncio.wait_for(client.stdout.readline(), PARK_TIMEOUT_S)
+            if not line.startswith(b"sent "):
+                raise RuntimeError(f"waiter client failed: {line!r}")
+        await _wait_parked(parked, count)
+        await asyncio.sleep(SETTLE_S)
+        rss_parked = rss_bytes(pid)
+        await while_parked()
+        changed_at = time.monotonic()
+        await change()
+        stamps: list[float] = []
+        errors = 0
+        for client in clients:
+            assert client.stdout is not None
+            report = json.loads(await asyncio.wait_for(client.stdout.read(), ANSWER_TIMEOUT_S))
+            stamps += report["answers"]
+            errors += report["errors"]
+            await asyncio.wait_for(client.wait(), ANSWER_TIMEOUT_S)
+    latencies = [stamp - changed_at for stamp in stamps]
+    return Wake(count, rss_before, rss_parked, latencies, errors)
+
+
+async def _warm_up(http: aiohttp.ClientSession, url: str, long_poll_index: int | None) -> None:
+    """First requests pay for lazy set-up (imports, first long poll); not per waiter."""
+    for _ in range(10):
+        async with http.get(url) as answer:
+            await answer.read()
+    if long_poll_index is not None:
+        headers = {"waitIndex": str(long_poll_index)}
+        async with http.get(f"{url}?wait=0.1s", headers=headers) as answer:
+            await answer.read()
+
+
+async def _open_long_polls(http: aiohttp.ClientSession, bridge_url: str) -> int:
+    async with http.get(f"{bridge_url}/metrics") as answer:
+        answer.raise_for_status()
+        for line in (await answer.text()).splitlines():
+            if line.startswith(OPEN_LONG_POLLS + " "):
+                return int(float(line.split()[1]))
+    raise RuntimeError(f"the bridge's /metrics has no {OPEN_LONG_POLLS}")
+
+
+async def measure_waiters(
+    bench: Bench, cluster: Cluster, count: int, round_no: int
+) -> WaiterResult:
+    """`count` long polls on a fresh bridge, woken by one `updatecounts` through it; then
+    as many on the bare anchor serving the same bytes, woken by its `POST /fire`."""
+    http = bench.http
+    bridge = await cluster.start_bridge()
+    steady = await cluster.steady(http)
+    sim = SimNomad(http, cluster.sim.url)
+    await _warm_up(http, f"{bridge.url}/jobs", steady.wait_index)
+    await cluster.upstream_quiet(http)
+    connections_before = tcp_connections_to(bridge.pid, cluster.sim.port)
+    looked: dict[str, int] = {}
+
+    async def look_around() -> None:
+        looked["connections"] = tcp_connections_to(bridge.pid, cluster.sim.port)
+        looked["issued"] = sum((await sim.request_counts()).values())
+
+    async def count_change() -> None:
+        job_id = cluster.job_ids[round_no % len(cluster.job_ids)]
+        change = {"jobID": job_id, "taskGroup": "group-0", "count": 1}
+        async with http.post(f"{bridge.url}/jobs/updatecounts", json=change) as answer:
+            answer.raise_for_status()
+
+    await sim.reset_counts()
+    bridge_wake = await park_and_wake(
+        bench,
+        url=f"{bridge.url}{LONG_POLL}",
+        pid=bridge.pid,
+        count=count,
+        wait_index=steady.wait_index,
+        parked=lambda: _open_long_polls(http, bridge.url),
+        while_parked=look_around,
+        change=count_change,
+    )
+    cluster.stop_bridge()  # the anchor gets the machine to itself, as the bridge had
+    async with bare_server(bench, steady) as bare:
+        await _warm_up(http, f"{bare.url}/jobs", None)
+
+        async def bare_parked() -> int:
+            async with http.get(f"{bare.url}/parked") as answer:
+                return int(await answer.text())
+
+        async def fire() -> None:
+            async with http.post(f"{bare.url}/fire") as answer:
+                answer.raise_for_status()
+
+        async def nothing() -> None:
+            return None
+
+        bare_wake = await park_and_wake(
+            bench,
+            url=f"{bare.url}/jobs",
+            pid=bare.pid,
+            count=count,
+            wait_index=steady.wait_index,
+            parked=bare_parked,
+            while_parked=nothing,
+            change=fire,
+        )
+    return WaiterResult(
+        waiters=count,
+        jobs=len(cluster.job_ids),
+        bridge=bridge_wake,
+        bare=bare_wake,
+        upstream_issued_while_waiting=looked["issued"],
+        upstream_connections_before=connections_before,
+        upstream_connections_while_waiting=looked["connections"],
+    )

@@ -1,0 +1,92 @@
+"""The growth curves of a run, as docs/performance.png (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+MB = 1e6
+
+
+def _none_to_nan(values: list[Any]) -> list[float]:
+    return [float("nan") if v is None else float(v) for v in values]
+
+
+def plot_growth(summary: dict[str, Any], path: Path) -> Path:
+    growth = summary["growth"]
+    jobs_rows, naive_rows, waiter_rows = growth["jobs"], growth["naive"], growth["waiters"]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8), constrained_layout=True)
+    (rps, rss), (per_read, wake) = axes
+
+    jobs = [r["jobs"] for r in jobs_rows]
+    rps.plot(jobs, _none_to_nan([r["bridge_rps"] for r in jobs_rows]), "o-", label="bridge")
+    rps.plot(
+        jobs,
+        _none_to_nan([r["bare_rps"] for r in jobs_rows]),
+        "s--",
+        label="bare aiohttp, same bytes",
+    )
+    rps.set(
+        xscale="log",
+        yscale="log",
+        xlabel="jobs (3 groups each)",
+        ylabel="GET /jobs per second",
+        title="Read throughput",
+    )
+    rps.legend()
+
+    rss.plot(jobs, [r["bridge_rss_bytes"] / MB for r in jobs_rows], "o-", color="tab:purple")
+    rss.set(
+        xscale="log",
+        xlabel="jobs (3 groups each)",
+        ylabel="bridge RSS (MB)",
+        title="Bridge memory, idle, after sync",
+    )
+
+    sizes = [r["jobs"] for r in naive_rows]
+    per_read.plot(
+        sizes, _none_to_nan([r["bridge_latency_p50_s"] for r in naive_rows]), "o-", label="bridge"
+    )
+    per_read.plot(
+        sizes,
+        _none_to_nan([r["naive_latency_p50_s"] for r in naive_rows]),
+        "s--",
+        label="naive proxy",
+    )
+    per_read.set(
+        xscale="log",
+        yscale="log",
+        xlabel="jobs (3 groups each)",
+        ylabel="seconds per GET /jobs (median)",
+        title="Time per read vs asking Nomad each time",
+    )
+    per_read.legend()
+
+    counts = [r["waiters"] for r in waiter_rows]
+    wake.plot(
+        counts, _none_to_nan([r["wake_p50_s"] for r in waiter_rows]), "o-", label="bridge p50"
+    )
+    wake.plot(
+        counts, _none_to_nan([r["wake_p99_s"] for r in waiter_rows]), "s-", label="bridge p99"
+    )
+    bare_p99 = _none_to_nan([r["bare"]["wake_p99_s"] for r in waiter_rows])
+    wake.plot(counts, bare_p99, "^--", label="p99, bare aiohttp + one Event")
+    wake.axhline(1.0, color="grey", linestyle=":", label="goal: p99 ≤ 1 s")
+    wake.set(
+        xscale="log",
+        xlabel="concurrent waitIndex long polls",
+        ylabel="seconds from change to answer",
+        title="Wake-up time",
+    )
+    wake.legend()
+
+    fig.suptitle(f"nomad-bridge, {summary['profile']} run of {summary['date']}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -1,0 +1,47 @@
+"""How big and how long: the `--quick` and `--full` runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    groups: int = 3
+    read_jobs: int = 500
+    """The headline read: `GET /jobs` throughput at this many jobs, bridge vs bare."""
+    read_connections: int = 32
+    read_run_s: float = 3.0
+    read_rounds: int = 3
+    """Alternating bare/bridge runs; the median of each side is compared."""
+    growth_jobs: tuple[int, ...] = (10, 100, 1000)
+    growth_run_s: float = 2.0
+    naive_jobs: tuple[int, ...] = (10, 200, 1000)
+    bridge_reads: int = 200
+    """Sequential reads timed per size (bounded by `sequential_run_s` as well)."""
+    naive_reads: int = 10
+    sequential_run_s: float = 6.0
+    waiter_jobs: int = 20
+    waiter_counts: tuple[int, ...] = (100, 1000)
+    waiters_per_client: int = 2500
+    mutation_jobs: int = 20
+    mutation_rounds: int = 4
+    startall_jobs: int = 200
+    startall_latencies_s: tuple[float, ...] = (0.0, 0.005)
+    """Added to every Nomad request: none (loopback), then 5 ms as across a network."""
+
+
+QUICK = Profile(name="quick")
+FULL = Profile(
+    name="full",
+    read_run_s=5.0,
+    read_rounds=6,
+    growth_jobs=(10, 100, 1000, 5000),
+    growth_run_s=5.0,
+    bridge_reads=1000,
+    naive_reads=50,
+    sequential_run_s=30.0,
+    waiter_counts=(100, 1000, 10_000),
+    mutation_rounds=15,
+)

@@ -1,0 +1,321 @@
+"""Writing a run down: bench/results/latest.json, docs/performance.md, docs/performance.png.
+
+The Markdown is generated from the JSON alone (`python -m bench.report` regenerates the
+docs from the last results), plus the hand-written profiling notes in bench/findings.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from bench.plot import plot_growth
+from bench.profile import Profile
+from bench.run import Outcome
+from bench.summary import summarize
+
+FINDINGS = Path(__file__).with_name("findings.md")
+DASH = "—"
+
+METHOD = """\
+`python -m bench` brings everything up itself on 127.0.0.1, each in its own process, on
+ports the kernel picks: the Nomad simulator (`nomad-bridge sim --seed DIR`, seeded with
+synthetic service jobs of 3 task groups x 1 allocation), the bridge (`nomad-bridge serve`,
+default settings, so with its JSON access log), the anchors, and the load generator
+({load_generator}). It stops every process itself, on success, failure, Ctrl-C or SIGTERM.
+Absolute numbers drift on this shared {cores}-core machine, so every figure is a ratio
+against an anchor measured in the same run, seconds apart:
+
+- **Reads.** `GET /jobs` throughput of the bridge at {read_jobs} jobs against a bare aiohttp
+  handler in its own process serving the very same bytes (`bench/bare.py`): same server
+  library, no bridge. Runs alternate (bare, bridge, bare, bridge…) at {connections}
+  connections and the medians are compared. The simulator's request counter is reset
+  before and read after every bridge run: `upstream_per_read` = Nomad requests ÷ reads.
+- **Naive.** Time per `GET /jobs` (median, one connection, sequential) of the bridge
+  against `bench/naive_proxy.py`, what a straightforward port does on every read: list the
+  jobs, then read every job and its summary (16 at a time, keep-alive pool).
+- **Waiters.** A fresh bridge in front of {waiter_jobs} jobs; client processes
+  (`bench/waitclient.py`) open N long polls with the current `waitIndex` until the
+  bridge's `bridge_long_polls_open` gauge shows all N parked. Then: the bridge's RSS
+  (`VmRSS`) growth ÷ N, the Nomad requests the simulator received while they waited, and
+  the bridge's TCP connections to Nomad before and during. One `updatecounts` through the
+  bridge is the change; each waiter stamps the arrival of its full answer with the
+  machine-wide monotonic clock, and wake-up = stamp - moment the change was sent. The
+  anchor: as many long polls on the bare handler (same bytes), each awaiting one
+  `asyncio.Event` that `POST /fire` sets: aiohttp's own floor for memory and fan-out.
+- **Mutations.** Rounds alternate a `+1` `updatecounts` through the bridge and a `+1`
+  register sent straight to Nomad, each on a quiet cluster. The direct change shows what the
+  bridge's watch asks Nomad per change (list, job read, saved definition); the mutation's
+  own round trips are the bridge round's requests minus that. Latency: `updatecounts`
+  (which answers once the view shows the change) against the one direct register.
+- **startall.** {startall_jobs} stopped autostart jobs started one by one directly
+  (`GET` then `PUT` with `Stop=false`, as `nomad job start`; no bridge running meanwhile),
+  stopped again, then started by one `POST /jobs/startall` on a fresh bridge. Once on
+  loopback like everything else, once with the simulator delaying every Nomad request by
+  5 ms (its latency control), as a Nomad across a network would.
+- **Growth.** Read throughput (bridge and bare, same bytes) and the bridge's idle RSS at
+  each cluster size; wake-up time and memory at each number of waiters."""
+
+MEANINGS = """\
+- `read_ratio_vs_bare`: the share of plain aiohttp's read throughput the bridge keeps; 1.0
+  would mean the bridge adds nothing per read beyond sending the bytes.
+- `read_cpu_ratio_vs_bare`: the same comparison in reads per CPU-second of the server,
+  which does not depend on how much of the machine other work left the server.
+- `upstream_per_read`: Nomad requests caused by one `GET /jobs`; 0 means reads never reach
+  Nomad, however many clients read. The watch renews its blocking query on its own timer
+  (every `BRIDGE_WATCH_WAIT_S`, 60 s) with or without reads: up to one such renewal per
+  60 s of reading is not counted against reads (`details.reads` has the raw count).
+- `naive_speedup_N`: how many times longer a read takes when every read asks Nomad
+  (1 + 2N requests) than through the bridge's in-memory view, at N jobs.
+- `upstream_in_flight_for_waiters`: Nomad requests the waiters caused: requests issued
+  while they waited plus any bridge→Nomad connections they added; the watch's own single
+  blocking query is there with or without waiters.
+- `wake_p50_s` / `wake_p99_s`: from sending a count change to a waiter holding the new
+  view, for the largest number of waiters measured.
+- `bytes_per_waiter`: what one parked long poll costs the bridge in resident memory
+  (socket, request, handler task), measured as RSS growth; `_bare` for the anchor.
+- `mutation_round_trips`: Nomad requests one uncontended count change makes itself;
+  `watch_requests_per_change`: what the watch then asks to keep the view current
+  (the same for a change made by anyone, bridge or not).
+- `startall_N_speedup`: sequential direct starts ÷ one `startall` (which works on the
+  jobs concurrently, bounded); `_5ms` with 5 ms added to every Nomad request. On loopback
+  the single-process simulator's CPU bounds both sides, and the watch's own reads add to
+  its load; latency is where working concurrently pays."""
+
+REPRODUCE = """\
+```sh
+make bench        # python -m bench --quick: about 3 minutes
+make bench-full   # python -m bench --full: 10,000 waiters, 5,000 jobs, longer runs
+```
+
+Both need the `bench` extra (`pip install -e '.[bench]'`: matplotlib for the plot).
+`wrk` is used for throughput when it is on the PATH (`apt-get install wrk`); otherwise
+`bench/loadgen.py`, a bare asyncio HTTP/1.1 client in its own process. Every throughput
+run records the CPU share of the server and of the load generator
+(`bench/results/latest.json`, `details`), so a run where the generator and not the server
+set the pace shows. Processes' logs are in `bench/results/logs/`."""
+
+
+def _fmt(value: Any, key: str = "") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return DASH
+    if key.endswith("_s") and isinstance(value, int | float):
+        return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+    if key.startswith(("naive_speedup", "startall")) or key.endswith("speedup"):
+        return f"{value:,.0f}x" if value >= 10 else f"{value:.1f}x"
+    if key.startswith("bytes_per_waiter"):
+        return f"{value:,.0f} B"
+    if isinstance(value, int) or (
+        isinstance(value, float) and (abs(value) >= 100 or value.is_integer())
+    ):
+        return f"{value:,.0f}"
+    if isinstance(value, float):
+        return f"{value:.2f}" if value >= 1 else f"{value:.3g}"
+    return str(value)
+
+
+def _met(met: bool | None) -> str:
+    return {True: "yes", False: "**no**", None: "not judged: `--full` holds 10,000"}[met]
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+OTHER_FIGURES = {
+    "read_cpu_ratio_vs_bare": "`GET /jobs` per server CPU-second, bridge ÷ bare",
+    "wake_p50_s": "wake-up p50",
+    "wake_p99_bare_s": "anchor: wake-up p99 of bare aiohttp, as many waiters",
+    "bytes_per_waiter_bare": "anchor: memory per waiter of bare aiohttp",
+    "watch_requests_per_change": "Nomad requests of the watch per change (anyone's)",
+    "updatecounts_latency_s": "`updatecounts` latency (answers once the view shows it)",
+    "direct_register_latency_s": "anchor: one register sent straight to Nomad",
+}
+
+
+def _other_figure(key: str) -> str | None:
+    if key.startswith("naive_speedup_"):
+        return f"time per read, naive proxy ÷ bridge, {key.rsplit('_', 1)[1]} jobs"
+    startall = re.fullmatch(r"startall_(\d+)_speedup(?:_(\d+)ms)?", key)
+    if startall is not None:
+        jobs, delay = startall.groups()
+        where = f", {delay} ms added to each Nomad request" if delay else ""
+        return f"{jobs} sequential direct starts ÷ one `startall`{where}"
+    return OTHER_FIGURES.get(key)
+
+
+def _figures_table(summary: dict[str, Any]) -> str:
+    rows = [
+        [g["figure"], f"`{g['key']}`", _fmt(g["measured"], g["key"]), g["goal"], _met(g["met"])]
+        for g in summary["goals"]
+    ]
+    goal_keys = {g["key"] for g in summary["goals"]}
+    for key, value in summary.items():
+        figure = _other_figure(key)
+        if figure is not None and key not in goal_keys:
+            rows.append([figure, f"`{key}`", _fmt(value, key), DASH, DASH])
+    return _table(["Figure", "Key", "Measured", "Goal", "Met"], rows)
+
+
+def _upstream_cell(reads: int | None, paths: dict[str, int] | None) -> str:
+    if reads is None or paths is None:
+        return DASH
+    named = ", ".join(f"{n} `{path}`" for path, n in sorted(paths.items())) or "0"
+    return f"{named} in {reads:,} reads"
+
+
+def _growth_tables(summary: dict[str, Any]) -> str:
+    growth = summary["growth"]
+    jobs = _table(
+        [
+            "Jobs",
+            "Body",
+            "Bridge reads/s",
+            "Bare reads/s",
+            "Ratio",
+            "CPU ratio",
+            "Bridge RSS",
+            "Nomad requests during the reads",
+        ],
+        [
+            [
+                f"{r['jobs']:,}",
+                f"{r['body_bytes'] / 1000:,.0f} kB",
+                _fmt(r["bridge_rps"]),
+                _fmt(r["bare_rps"]),
+                _fmt(r["ratio"]),
+                _fmt(r.get("cpu_ratio")),
+                f"{r['bridge_rss_bytes'] / 1e6:.0f} MB",
+                _upstream_cell(r.get("reads"), r.get("upstream_paths")),
+            ]
+            for r in growth["jobs"]
+        ],
+    )
+    naive = _table(
+        [
+            "Jobs",
+            "Bridge, per read",
+            "Naive, per read",
+            "Speedup",
+            "Naive: Nomad requests per read",
+        ],
+        [
+            [
+                f"{r['jobs']:,}",
+                _fmt(r["bridge_latency_p50_s"], "_s"),
+                _fmt(r["naive_latency_p50_s"], "_s"),
+                _fmt(r["speedup"], "naive_speedup"),
+                _fmt(r["naive_upstream_per_read"]),
+            ]
+            for r in growth["naive"]
+        ],
+    )
+    waiters = _table(
+        [
+            "Waiters",
+            "Answered",
+            "Wake p50",
+            "Wake p99 (bare)",
+            "Bytes per waiter (bare)",
+            "Nomad requests while waiting",
+            "Bridge→Nomad connections before / during",
+        ],
+        [
+            [
+                f"{r['waiters']:,}",
+                f"{r['answered']:,}",
+                _fmt(r["wake_p50_s"], "_s"),
+                f"{_fmt(r['wake_p99_s'], '_s')} ({_fmt(r['bare']['wake_p99_s'], '_s')})",
+                f"{_fmt(r['bytes_per_waiter'], 'bytes_per_waiter')} "
+                f"({_fmt(r['bare']['bytes_per_waiter'], 'bytes_per_waiter')})",
+                str(r["upstream_issued_while_waiting"]),
+                f"{r['upstream_connections_before']} / {r['upstream_connections_while_waiting']}",
+            ]
+            for r in growth["waiters"]
+        ],
+    )
+    return "\n\n".join(
+        [
+            "By cluster size:",
+            jobs,
+            "Against the naive proxy:",
+            naive,
+            "By number of waiters:",
+            waiters,
+        ]
+    )
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    machine = summary["machine"]
+    profile = summary["details"]["profile"]
+    tool = machine["wrk"] or "bench/loadgen.py (wrk not installed)"
+    method = METHOD.format(
+        load_generator=tool,
+        cores=machine["cores"],
+        connections=profile["read_connections"],
+        read_jobs=profile["read_jobs"],
+        waiter_jobs=profile["waiter_jobs"],
+        startall_jobs=profile["startall_jobs"],
+    )
+    findings = FINDINGS.read_text(encoding="utf-8").strip() if FINDINGS.exists() else ""
+    parts = [
+        "# Performance",
+        f"<!-- Generated by `python -m bench` ({summary['profile']}); edit bench/report.py "
+        "or bench/findings.md, not this file. -->",
+        f"Run `{summary['profile']}` of {summary['date']}, {summary['wall_s']:.0f} s wall time, on "
+        f"{machine['cores']} cores, Python {machine['python']}, aiohttp {machine['aiohttp']}, "
+        f"load from {tool}.",
+        "## Figures and goals",
+        _figures_table(summary),
+        "## Method",
+        method,
+        "## What each figure means",
+        MEANINGS,
+        "## Growth",
+        "![Growth curves](performance.png)",
+        _growth_tables(summary),
+        findings,
+        "## Reproduce",
+        REPRODUCE,
+    ]
+    return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(path.name + ".tmp")
+    scratch.write_text(text, encoding="utf-8")
+    scratch.replace(path)
+
+
+def render_docs(summary: dict[str, Any], docs_dir: Path) -> list[Path]:
+    page = docs_dir / "performance.md"
+    _write_atomically(page, markdown(summary))
+    return [page, plot_growth(summary, docs_dir / "performance.png")]
+
+
+def write_report(
+    outcome: Outcome, profile: Profile, wall_s: float, *, results_dir: Path, docs_dir: Path
+) -> list[Path]:
+    summary = summarize(outcome, profile, wall_s)
+    latest = results_dir / "latest.json"
+    _write_atomically(latest, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    return [latest, *render_docs(summary, docs_dir)]
+
+
+def main() -> None:
+    """Regenerate the docs from bench/results/latest.json."""
+    repo = Path(__file__).resolve().parent.parent
+    summary = json.loads((repo / "bench" / "results" / "latest.json").read_text(encoding="utf-8"))
+    for path in render_docs(summary, repo / "docs"):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

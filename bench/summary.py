@@ -1,0 +1,201 @@
+"""One run's outcome as the figures of `bench/results/latest.json`, with the goals."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from bench.load import load_tool
+from bench.profile import Profile
+from bench.run import Outcome
+from bench.stats import percentile
+
+NAN = math.nan
+BYTES_PER_WAITER_GOAL = 5_000
+
+
+@dataclass(frozen=True)
+class Goal:
+    key: str
+    figure: str
+    goal: str
+    met: Callable[[float], bool]
+    at_goal_scale: bool = False
+    """Judged only when the run held the goal's 10,000 waiters (`--full`)."""
+
+
+WAITERS_GOAL = 10_000
+GOALS = (
+    Goal(
+        "read_ratio_vs_bare",
+        "`GET /jobs` throughput, bridge ÷ bare aiohttp",
+        "≥ 0.8",
+        lambda v: v >= 0.8,
+    ),
+    Goal("upstream_per_read", "Nomad requests per `GET /jobs`", "0", lambda v: v == 0),
+    Goal(
+        "naive_speedup_200",
+        "time per read, naive proxy ÷ bridge, 200 jobs",
+        "≥ 50x",
+        lambda v: v >= 50,
+    ),
+    Goal("waiters", "long polls held on one bridge", "10,000", lambda v: v >= WAITERS_GOAL, True),
+    Goal(
+        "upstream_in_flight_for_waiters",
+        "Nomad requests the waiters cause",
+        "0 (one watch)",
+        lambda v: v == 0,
+    ),
+    Goal(
+        "wake_p99_s",
+        "wake-up p99, change → every waiter answered",
+        "≤ 1 s at 10,000 waiters",
+        lambda v: v <= 1.0,
+        True,
+    ),
+    Goal(
+        "bytes_per_waiter",
+        "bridge memory per waiter (RSS growth)",
+        "≤ 5 KB",
+        lambda v: v <= BYTES_PER_WAITER_GOAL,
+    ),
+    Goal(
+        "mutation_round_trips",
+        "Nomad requests per uncontended `updatecounts`",
+        "2",
+        lambda v: v == 2,
+    ),
+)
+
+
+def _wrk_version() -> str | None:
+    if not shutil.which("wrk"):
+        return None
+    done = subprocess.run(
+        ["wrk", "--version"], capture_output=True, text=True, timeout=10, check=False
+    )
+    words = (done.stdout or done.stderr).split()
+    return " ".join(words[:2]) if words else "wrk"
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "aiohttp": aiohttp.__version__,
+        "platform": platform.platform(),
+        "load_generator": load_tool(),
+        "wrk": _wrk_version(),
+    }
+
+
+def _clean(value: Any) -> Any:
+    """NaN and infinities as null, floats rounded: JSON any reader takes."""
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else round(value, 6)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def headline(outcome: Outcome) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    if outcome.reads is not None:
+        figures["read_ratio_vs_bare"] = outcome.reads.ratio
+        figures["read_cpu_ratio_vs_bare"] = outcome.reads.cpu_ratio
+        figures["upstream_per_read"] = outcome.reads.upstream_per_read
+    for naive in outcome.naive:
+        figures[f"naive_speedup_{naive.jobs}"] = naive.speedup
+    if outcome.waiters:
+        biggest = max(outcome.waiters, key=lambda w: w.waiters)
+        figures |= {
+            "waiters": biggest.waiters,
+            "upstream_in_flight_for_waiters": biggest.upstream_caused,
+            "wake_p50_s": percentile(biggest.bridge.latencies_s, 0.50),
+            "wake_p99_s": percentile(biggest.bridge.latencies_s, 0.99),
+            "bytes_per_waiter": biggest.bridge.bytes_per_waiter,
+            "wake_p99_bare_s": percentile(biggest.bare.latencies_s, 0.99),
+            "bytes_per_waiter_bare": biggest.bare.bytes_per_waiter,
+        }
+    if outcome.count_changes is not None:
+        changes = outcome.count_changes.to_json()
+        figures |= {
+            "mutation_round_trips": changes["mutation_round_trips"],
+            "watch_requests_per_change": changes["watch_requests_per_change"],
+            "updatecounts_latency_s": changes["updatecounts_latency_s"],
+            "direct_register_latency_s": changes["direct_register_latency_s"],
+        }
+    for startall in outcome.startall:
+        delay = f"_{startall.nomad_latency_s * 1e3:.0f}ms" if startall.nomad_latency_s else ""
+        figures[f"startall_{startall.jobs}_speedup{delay}"] = startall.speedup
+    return figures
+
+
+def goals(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for goal in GOALS:
+        value = figures.get(goal.key)
+        unmeasured = value is None or (isinstance(value, float) and math.isnan(value))
+        small = goal.at_goal_scale and figures.get("waiters", 0) < WAITERS_GOAL
+        met = None if value is None or unmeasured or small else goal.met(value)
+        rows.append(
+            {
+                "key": goal.key,
+                "figure": goal.figure,
+                "goal": goal.goal,
+                "measured": value,
+                "met": met,
+            }
+        )
+    return rows
+
+
+def summarize(outcome: Outcome, profile: Profile, wall_s: float) -> dict[str, Any]:
+    figures = headline(outcome)
+    summary: dict[str, Any] = _clean(
+        {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "profile": profile.name,
+            "wall_s": wall_s,
+            "machine": machine(),
+            **figures,
+            "goals": goals(figures),
+            "growth": {
+                "jobs": [
+                    {
+                        "jobs": r.jobs,
+                        "body_bytes": r.body_bytes,
+                        "bridge_rps": r.bridge_rps,
+                        "bare_rps": r.bare_rps,
+                        "ratio": r.ratio,
+                        "cpu_ratio": r.cpu_ratio,
+                        "bridge_rss_bytes": r.bridge_rss_bytes,
+                        "reads": r.reads,
+                        "upstream_paths": r.upstream_paths,
+                    }
+                    for r in outcome.growth
+                ],
+                "waiters": [w.to_json() for w in outcome.waiters],
+                "naive": [n.to_json() for n in outcome.naive],
+            },
+            "details": {
+                "reads": outcome.reads.to_json() if outcome.reads else None,
+                "growth_reads": [r.to_json() for r in outcome.growth],
+                "count_changes": outcome.count_changes.to_json() if outcome.count_changes else None,
+                "startall": [s.to_json() for s in outcome.startall],
+                "profile": vars(profile),
+            },
+        }
+    )
+    return summary
