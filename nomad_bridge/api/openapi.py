@@ -34,6 +34,8 @@ MODELS: list[type[BaseModel]] = [
     Readiness,
 ]
 
+WAIT_INDEX_MAX = 10**20 - 1  # what parse_wait_index accepts: at most 20 digits
+WAIT_PATTERN = r"^(\d+(\.\d+)?|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
 WAIT_INDEX_HEADER_SCHEMA = {
     "description": "The view's index; send it back as `waitIndex` to wait for a change.",
     "schema": {"type": "integer", "minimum": 1},
@@ -44,14 +46,14 @@ LONG_POLL_PARAMETERS = [
         "in": "header",
         "required": False,
         "description": "Answer once the view's index is greater than this (long poll).",
-        "schema": {"type": "integer", "minimum": 0},
+        "schema": {"type": "integer", "minimum": 0, "maximum": WAIT_INDEX_MAX},
     },
     {
         "name": "wait",
         "in": "query",
         "required": False,
         "description": "Longest wait: a duration (`30s`, `5m`) or seconds; default 5m, cap 10m.",
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "pattern": WAIT_PATTERN},
     },
 ]
 JOB_NAME_PARAMETER = {

@@ -20,7 +20,10 @@ class CountDelta(_Strict):
 
     job_id: str = Field(alias="jobID", min_length=1, max_length=JOB_ID_MAX_CHARS)
     task_group: str = Field(alias="taskGroup", min_length=1, max_length=JOB_ID_MAX_CHARS)
-    count: int = Field(description="The signed delta; 0 sets the count to 0.")
+    count: int = Field(
+        description="The signed delta; 0 sets the count to 0. A JSON integer literal: "
+        '"3", 3.5 and even 3.0 are refused.'
+    )
 
 
 class CountValue(_Strict):
@@ -28,7 +31,9 @@ class CountValue(_Strict):
 
     job_id: str = Field(alias="jobID", min_length=1, max_length=JOB_ID_MAX_CHARS)
     task_group: str = Field(alias="taskGroup", min_length=1, max_length=JOB_ID_MAX_CHARS)
-    count: int = Field(ge=0, description="The new count, at least 0.")
+    count: int = Field(
+        ge=0, description="The new count, at least 0; a JSON integer literal (not 3.0)."
+    )
 
 
 class StateChangeResult(BaseModel):
