@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import resource
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote, unquote
@@ -328,6 +329,19 @@ async def test_non_utf8_header_values_are_handled(
 # --- connections -------------------------------------------------------------------------
 
 
+@pytest.fixture
+def descriptors_for_idle_connections() -> None:
+    """Both ends of every connection live in this process: 2 descriptors each, plus room."""
+    needed = 2 * IDLE_CONNECTIONS + 512
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        pytest.skip(f"RLIMIT_NOFILE hard limit {hard} < {needed}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
+@pytest.mark.usefixtures("descriptors_for_idle_connections")
 async def test_thousands_of_idle_connections_leave_room_for_a_normal_request(
     hostile: BridgeClient, simulator: Simulator
 ) -> None:
