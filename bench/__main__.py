@@ -53,16 +53,21 @@ def main(argv: list[str] | None = None) -> int:
     profile = _parse(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started ignoring it
     raise_fd_limit()  # children (the bridge above all) inherit it
     started = time.monotonic()
     for old in LOGS.glob("*.log"):
         old.unlink()
     log.info("bench %s: logs in %s", profile.name, LOGS)
-    with (
-        tempfile.TemporaryDirectory(prefix="nomad-bridge-bench-") as scratch,
-        Supervisor(LOGS) as procs,
-    ):
-        outcome = asyncio.run(_measure(procs, Path(scratch), profile))
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="nomad-bridge-bench-") as scratch,
+            Supervisor(LOGS) as procs,
+        ):
+            outcome = asyncio.run(_measure(procs, Path(scratch), profile))
+    except KeyboardInterrupt as stop:
+        log.error("interrupted (%s): every process started was stopped, nothing written", stop)
+        return 130
     wall_s = time.monotonic() - started
     paths = write_report(outcome, profile, wall_s, results_dir=RESULTS, docs_dir=REPO / "docs")
     for path in paths:

@@ -21,6 +21,7 @@ BARE_READY_TIMEOUT_S = 30.0
 WARM_UP_S = 0.5
 WATCH_RENEWAL_S = 60.0
 """The bridge's default `BRIDGE_WATCH_WAIT_S`: the watch re-asks Nomad at least this often."""
+BACKGROUND = ("GET /v1/vars", "GET /v1/var/")
 
 
 @asynccontextmanager
@@ -90,10 +91,17 @@ class ReadComparison:
         return math.ceil(seconds / WATCH_RENEWAL_S)
 
     @property
+    def background_requests(self) -> int:
+        """Saved-definition requests (`/v1/vars`, `/v1/var/...`): the bridge's 30 s refresh
+        timer, which runs with or without reads; reported, not charged to reads."""
+        return sum(n for path, n in self.upstream_paths.items() if path.startswith(BACKGROUND))
+
+    @property
     def upstream_per_read(self) -> float:
-        """Nomad requests per read, beyond the watch's own timed renewals: reads' share."""
-        beyond = max(0, self.upstream_requests - self.watch_renewals_possible)
-        return ratio(beyond, self.reads)
+        """Nomad job requests per read beyond the watch's own timed renewals: what reads
+        cost Nomad. A bridge that asked Nomad per read would show 1 or more here."""
+        jobs = self.upstream_requests - self.background_requests
+        return ratio(max(0, jobs - self.watch_renewals_possible), self.reads)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +115,7 @@ class ReadComparison:
             "upstream_requests": self.upstream_requests,
             "upstream_paths": self.upstream_paths,
             "watch_renewals_possible": self.watch_renewals_possible,
+            "background_requests": self.background_requests,
             "upstream_per_read": self.upstream_per_read,
             "bridge_rss_bytes": self.bridge_rss_bytes,
             "bridge_runs": [run.to_json() for run in self.bridge],

@@ -191,6 +191,8 @@ class DefinitionStore:
             self._saved.pop(job.id, None)
             return False
         self._saved[job.id] = _Saved(digest, written.modify_index)
+        # What we wrote we know: `load_all` need not read it back.
+        self._loaded[path] = SavedDefinition(written.modify_index, job)
         log.info("definition_saved", extra={"job": job.id, "path": path})
         return True
 
