@@ -57,7 +57,7 @@ class NomadRequestObserver:
 def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.Application:
     metrics = Metrics()
     middlewares: list[Middleware] = [
-        observe_middleware(metrics),
+        observe_middleware(metrics, log_reads=settings.access_log_reads),
         problem_middleware,
     ]
     require_token = token_middleware(settings.tokens)

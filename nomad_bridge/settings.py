@@ -54,6 +54,11 @@ class BridgeSettings(BaseSettings):
         description="Wait of the upstream blocking query; bounds how long a Nomad index "
         "reset (snapshot restore) can go unnoticed.",
     )
+    access_log_reads: bool = Field(
+        default=True,
+        description="Log a line for every successful GET too; off, only mutations and "
+        "errors are logged (metrics still count every request).",
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     @field_validator("tokens", mode="before")

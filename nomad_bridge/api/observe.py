@@ -40,7 +40,9 @@ class RequestIds:
         return f"{self._prefix}-{next(self._counter)}"
 
 
-def observe_middleware(metrics: Metrics) -> Middleware:
+def observe_middleware(metrics: Metrics, *, log_reads: bool = True) -> Middleware:
+    """`log_reads=False` skips the line of successful GETs (reads, long polls, probes): at
+    high read rates that line costs more CPU than the read itself (docs/performance.md)."""
     ids = RequestIds()
 
     @web.middleware
@@ -62,15 +64,16 @@ def observe_middleware(metrics: Metrics) -> Middleware:
         finally:
             duration_s = time.perf_counter() - started
             metrics.observe_request(route, request.method, status, duration_s)
-            log.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(duration_s * 1000, 2),
-                    "request_id": request_id,
-                },
-            )
+            if log_reads or request.method != "GET" or status >= 400:
+                log.info(
+                    "request",
+                    extra={
+                        "method": request.method,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(duration_s * 1000, 2),
+                        "request_id": request_id,
+                    },
+                )
 
     return observe

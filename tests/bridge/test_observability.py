@@ -85,3 +85,19 @@ async def test_a_request_id_that_is_not_a_sane_token_is_replaced(bridge: BridgeC
     generated = response.headers["X-Request-ID"]
     assert generated != "a b\tc"
     assert generated != (await bridge.get("/health")).headers["X-Request-ID"]
+
+
+async def test_successful_reads_can_be_left_out_of_the_log_but_not_writes_or_errors(
+    make_bridge: MakeBridge, caplog: pytest.LogCaptureFixture
+) -> None:
+    bridge = await make_bridge(BridgeSettings(access_log_reads=False))
+    caplog.set_level("INFO", logger="nomad_bridge.access")
+    await bridge.get("/health")
+    await bridge.get("/job/nope/summary")
+    await bridge.post("/jobs/stop/nope")
+    lines = [
+        (vars(r)["method"], vars(r)["status"])
+        for r in caplog.records
+        if r.name == "nomad_bridge.access"
+    ]
+    assert lines == [("GET", 404), ("POST", 404)]
