@@ -63,12 +63,18 @@ class Cluster:
     async def start_bridge(self) -> Service:
         """A fresh bridge process in front of the simulator, once `/ready`."""
         self.stop_bridge()
+        self.bridge = await self.spawn_bridge("bridge", self.bridge_env)
+        return self.bridge
+
+    async def spawn_bridge(self, name: str, settings: dict[str, str]) -> Service:
+        """A bridge process with `settings` (BRIDGE_* variables), once `/ready`; the caller
+        stops it (`procs.stop`), or the supervisor does at the end."""
         port = free_port()
         argv = python_module("nomad_bridge", "serve", "--host", LOOPBACK, "--port", str(port))
-        env = service_env(NOMAD_ADDR=self.sim.url, **self.bridge_env)
-        self.bridge = self.procs.spawn("bridge", argv, port=port, env=env)
-        await wait_http_ok(self.bridge, "/ready", BRIDGE_READY_TIMEOUT_S)
-        return self.bridge
+        env = service_env(NOMAD_ADDR=self.sim.url, **settings)
+        bridge = self.procs.spawn(name, argv, port=port, env=env)
+        await wait_http_ok(bridge, "/ready", BRIDGE_READY_TIMEOUT_S)
+        return bridge
 
     def stop_bridge(self) -> None:
         if self.bridge is not None:

@@ -14,6 +14,8 @@ class Profile:
     read_connections: int = 32
     read_run_s: float = 3.0
     read_rounds: int = 3
+    read_variant: tuple[tuple[str, str], ...] = (("BRIDGE_ACCESS_LOG_READS", "false"),)
+    """Settings of a second bridge that takes a turn in every headline read round."""
     """Alternating bare/bridge runs; the median of each side is compared."""
     growth_jobs: tuple[int, ...] = (10, 100, 1000)
     growth_run_s: float = 2.0

@@ -67,6 +67,9 @@ MEANINGS = """\
   would mean the bridge adds nothing per read beyond sending the bytes.
 - `read_cpu_ratio_vs_bare`: the same comparison in reads per CPU-second of the server,
   which does not depend on how much of the machine other work left the server.
+- `read_ratio_vs_bare_reads_unlogged`: the same comparison for a second bridge, in the same
+  rounds, run with `BRIDGE_ACCESS_LOG_READS=false` (successful reads not written to the
+  access log; every other setting default): what the access log line costs.
 - `upstream_per_read`: Nomad requests caused by one `GET /jobs`; 0 means reads never reach
   Nomad, however many clients read. Two timers ask Nomad with or without reads and are
   not charged to reads: the watch renewing its blocking query (every
@@ -134,6 +137,8 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 OTHER_FIGURES = {
     "read_cpu_ratio_vs_bare": "`GET /jobs` per server CPU-second, bridge ÷ bare",
+    "read_ratio_vs_bare_reads_unlogged": "`GET /jobs` throughput ÷ bare, same rounds, bridge "
+    "with `BRIDGE_ACCESS_LOG_READS=false`",
     "wake_p50_s": "wake-up p50",
     "wake_p99_bare_s": "anchor: wake-up p99 of bare aiohttp, as many waiters",
     "bytes_per_waiter_bare": "anchor: memory per waiter of bare aiohttp",

@@ -44,6 +44,7 @@ async def measure_sizes(bench: Bench, outcome: Outcome) -> None:
                 steady,
                 run_s=profile.read_run_s if headline else profile.growth_run_s,
                 rounds=profile.read_rounds if headline else 1,
+                variant=dict(profile.read_variant) if headline else None,
             )
             outcome.growth.append(reads)
             log.info(
@@ -59,6 +60,7 @@ async def measure_sizes(bench: Bench, outcome: Outcome) -> None:
             )
             if headline:
                 outcome.reads = reads
+                log.info("reads with %s: ratio=%.2f", reads.variant, reads.variant_ratio)
             if jobs in profile.naive_jobs:
                 naive = await compare_naive(bench, cluster)
                 outcome.naive.append(naive)

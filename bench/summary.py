@@ -21,6 +21,8 @@ from bench.stats import percentile
 
 NAN = math.nan
 BYTES_PER_WAITER_GOAL = 5_000
+VARIANT_KEY = "read_ratio_vs_bare_reads_unlogged"
+"""The headline read ratio of a bridge run with `BRIDGE_ACCESS_LOG_READS=false`."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ def headline(outcome: Outcome) -> dict[str, Any]:
     if outcome.reads is not None:
         figures["read_ratio_vs_bare"] = outcome.reads.ratio
         figures["read_cpu_ratio_vs_bare"] = outcome.reads.cpu_ratio
+        if outcome.reads.variant_runs:
+            figures[VARIANT_KEY] = outcome.reads.variant_ratio
         figures["upstream_per_read"] = outcome.reads.upstream_per_read
     for naive in outcome.naive:
         figures[f"naive_speedup_{naive.jobs}"] = naive.speedup

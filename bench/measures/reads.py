@@ -7,7 +7,7 @@ import math
 import statistics
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bench.cluster import Cluster, Steady
@@ -60,6 +60,15 @@ class ReadComparison:
     upstream_requests: int
     upstream_paths: dict[str, int]
     bridge_rss_bytes: int
+    variant: dict[str, str] = field(default_factory=dict)
+    variant_runs: list[LoadResult] = field(default_factory=list)
+
+    @property
+    def variant_ratio(self) -> float:
+        """The variant bridge's throughput ÷ bare, from the same rounds (NaN without one)."""
+        if not self.variant_runs:
+            return math.nan
+        return ratio(statistics.median(run.rps for run in self.variant_runs), self.bare_rps)
 
     @property
     def bridge_rps(self) -> float:
@@ -88,7 +97,8 @@ class ReadComparison:
         """How many times the watch may have renewed its blocking query on its own timer
         (every `BRIDGE_WATCH_WAIT_S`, plus Nomad's jitter) while the reads ran."""
         seconds = sum(run.elapsed_s for run in self.bridge)
-        return math.ceil(seconds / WATCH_RENEWAL_S)
+        watches = 2 if self.variant else 1  # the variant bridge has its own watch
+        return watches * math.ceil(seconds / WATCH_RENEWAL_S)
 
     @property
     def background_requests(self) -> int:
@@ -118,52 +128,52 @@ class ReadComparison:
             "background_requests": self.background_requests,
             "upstream_per_read": self.upstream_per_read,
             "bridge_rss_bytes": self.bridge_rss_bytes,
+            "variant": self.variant,
+            "variant_ratio": self.variant_ratio,
+            "variant_runs": [run.to_json() for run in self.variant_runs],
             "bridge_runs": [run.to_json() for run in self.bridge],
             "bare_runs": [run.to_json() for run in self.bare],
         }
 
 
 async def compare_reads(
-    bench: Bench, cluster: Cluster, steady: Steady, *, run_s: float, rounds: int
+    bench: Bench,
+    cluster: Cluster,
+    steady: Steady,
+    *,
+    run_s: float,
+    rounds: int,
+    variant: dict[str, str] | None = None,
 ) -> ReadComparison:
     """Alternate bare and bridge runs (`rounds` each) so drift hits both sides alike; count
-    the Nomad requests the simulator received during the bridge's runs."""
+    the Nomad requests the simulator received during the bridge's runs. With `variant`
+    (BRIDGE_* settings), a second bridge so configured takes a turn in every round too."""
     assert cluster.bridge is not None
     bridge, sim = cluster.bridge, SimNomad(bench.http, cluster.sim.url)
-    connections = bench.profile.read_connections
     rss = rss_bytes(bridge.pid)
     bridge_runs: list[LoadResult] = []
     bare_runs: list[LoadResult] = []
+    variant_runs: list[LoadResult] = []
     upstream: dict[str, int] = {}
-    await cluster.upstream_quiet(bench.http)
-    async with bare_server(bench, steady) as bare:
-        for target in (bare, bridge):  # warm both up: first connections, lazy imports
-            await drive(
-                f"{target.url}/jobs",
-                server_pid=target.pid,
-                connections=connections,
-                duration_s=WARM_UP_S,
+    other = await cluster.spawn_bridge("bridge-variant", variant) if variant else None
+    try:
+        await cluster.steady(bench.http)
+        await cluster.upstream_quiet(bench.http)
+        async with bare_server(bench, steady) as bare:
+            await _alternate(
+                bench,
+                sim,
+                bare,
+                bridge,
+                other,
+                run_s,
+                rounds,
+                (bare_runs, bridge_runs, variant_runs),
+                upstream,
             )
-        for _ in range(rounds):
-            bare_runs.append(
-                await drive(
-                    f"{bare.url}/jobs",
-                    server_pid=bare.pid,
-                    connections=connections,
-                    duration_s=run_s,
-                )
-            )
-            await sim.reset_counts()
-            bridge_runs.append(
-                await drive(
-                    f"{bridge.url}/jobs",
-                    server_pid=bridge.pid,
-                    connections=connections,
-                    duration_s=run_s,
-                )
-            )
-            for path, n in (await sim.request_counts()).items():
-                upstream[path] = upstream.get(path, 0) + n
+    finally:
+        if other is not None:
+            bench.procs.stop(other)
     return ReadComparison(
         jobs=len(cluster.job_ids),
         body_bytes=len(steady.body),
@@ -172,4 +182,57 @@ async def compare_reads(
         upstream_requests=sum(upstream.values()),
         upstream_paths=upstream,
         bridge_rss_bytes=rss,
+        variant=variant or {},
+        variant_runs=variant_runs,
     )
+
+
+async def _alternate(
+    bench: Bench,
+    sim: SimNomad,
+    bare: Service,
+    bridge: Service,
+    other: Service | None,
+    run_s: float,
+    rounds: int,
+    runs: tuple[list[LoadResult], list[LoadResult], list[LoadResult]],
+    upstream: dict[str, int],
+) -> None:
+    bare_runs, bridge_runs, variant_runs = runs
+    connections = bench.profile.read_connections
+    for target in (bare, bridge, *([other] if other else [])):  # warm up every server
+        await drive(
+            f"{target.url}/jobs",
+            server_pid=target.pid,
+            connections=connections,
+            duration_s=WARM_UP_S,
+        )
+    for _ in range(rounds):
+        bare_runs.append(
+            await drive(
+                f"{bare.url}/jobs",
+                server_pid=bare.pid,
+                connections=connections,
+                duration_s=run_s,
+            )
+        )
+        await sim.reset_counts()
+        bridge_runs.append(
+            await drive(
+                f"{bridge.url}/jobs",
+                server_pid=bridge.pid,
+                connections=connections,
+                duration_s=run_s,
+            )
+        )
+        for path, n in (await sim.request_counts()).items():
+            upstream[path] = upstream.get(path, 0) + n
+        if other is not None:
+            variant_runs.append(
+                await drive(
+                    f"{other.url}/jobs",
+                    server_pid=other.pid,
+                    connections=connections,
+                    duration_s=run_s,
+                )
+            )
