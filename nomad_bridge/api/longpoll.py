@@ -8,11 +8,11 @@ import re
 from aiohttp import web
 
 from nomad_bridge.api.problems import Problem
+from nomad_bridge.nomad.query import DEFAULT_BLOCKING_WAIT_S, JITTER_FRACTION
 
 WAIT_INDEX_HEADER = "waitIndex"
-WAIT_DEFAULT_S = 300.0
+WAIT_DEFAULT_S = DEFAULT_BLOCKING_WAIT_S  # as Nomad's blocking queries
 WAIT_CAP_S = 600.0
-JITTER_FRACTION = 16  # as Nomad: up to wait/16 extra, so that clients do not wake in step
 
 _UNIT_S = {
     "ns": 1e-9,

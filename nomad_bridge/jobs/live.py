@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -26,11 +25,11 @@ from nomad_bridge.jobs.view import FlagKeys, JobView
 from nomad_bridge.nomad import NomadClient
 from nomad_bridge.nomad import errors as nomad
 from nomad_bridge.nomad.models import Job, JobStub
-from nomad_bridge.nomad.retry import RetryPolicy
+from nomad_bridge.nomad.query import DEFAULT_BLOCKING_WAIT_S
+from nomad_bridge.nomad.retry import RetryPolicy, backoff_s
 
 log = logging.getLogger(__name__)
 
-WATCH_WAIT_S = 300.0
 RETRY_BASE_S = 0.1
 WATCH_RETRY = RetryPolicy(attempts=1)
 RETRY_CAP_S = 1.0  # one cheap list a second while Nomad is down: catch up at once
@@ -102,7 +101,7 @@ class LiveView:
         keys: FlagKeys,
         *,
         read_concurrency: int,
-        watch_wait_s: float = WATCH_WAIT_S,
+        watch_wait_s: float = DEFAULT_BLOCKING_WAIT_S,
         definitions_refresh_s: float = DEFINITIONS_REFRESH_S,
     ) -> None:
         self._client = client
@@ -265,7 +264,7 @@ class LiveView:
                 failures += 1
                 self._error = f"{type(error).__name__}: {error}"
                 self._failure = error if isinstance(error, nomad.NomadError) else None
-                delay = random.uniform(0, min(RETRY_CAP_S, RETRY_BASE_S * 2**failures))
+                delay = backoff_s(failures + 1, base_s=RETRY_BASE_S, cap_s=RETRY_CAP_S)
                 log.warning(
                     "nomad_watch_failed",
                     extra={"error": self._error, "retry_s": round(delay, 3)},

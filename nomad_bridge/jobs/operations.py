@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from nomad_bridge.jobs.view import flag
 from nomad_bridge.nomad import NomadClient
 from nomad_bridge.nomad import errors as nomad
 from nomad_bridge.nomad.endpoints import routable_job_id
+from nomad_bridge.nomad.retry import backoff_s
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +115,9 @@ class KeyedLocks:
                 self._locks[key] = (lock, users - 1)
 
 
-def backoff_s(attempt: int) -> float:
-    """Full-jitter exponential backoff, so that competing replicas spread out."""
-    return random.uniform(0, min(CONFLICT_BACKOFF_CAP_S, CONFLICT_BACKOFF_BASE_S * 2**attempt))
+def conflict_backoff_s(attempt: int) -> float:
+    """The pause after check-and-set conflict number `attempt`: competing replicas spread out."""
+    return backoff_s(attempt, base_s=CONFLICT_BACKOFF_BASE_S, cap_s=CONFLICT_BACKOFF_CAP_S)
 
 
 class JobOperations:
@@ -171,7 +171,7 @@ class JobOperations:
                         )
                         outcome = Outcome.STARTED
                 except nomad.CasConflict:
-                    await asyncio.sleep(backoff_s(attempt))
+                    await asyncio.sleep(conflict_backoff_s(attempt + 1))
                     continue
                 log.info("job_started", extra={"job": job_id, "outcome": outcome.value})
                 return StateChange(job_id, outcome, response.eval_id, response.job_modify_index)
@@ -263,7 +263,7 @@ class JobOperations:
                     )
                 path = await self._apply_count(listed, group, task_group.count, count)
                 if path is None:
-                    await asyncio.sleep(backoff_s(attempt))
+                    await asyncio.sleep(conflict_backoff_s(attempt + 1))
                     continue
                 change = CountChange(job_id, group, task_group.count, count, path, attempt + 1)
                 log.info(

@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 DEFAULT_BLOCKING_WAIT_S = 300.0  # Nomad's wait when a blocking read names none
-JITTER_FRACTION = 16
+JITTER_FRACTION = 16  # Nomad adds up to wait/16, so that clients do not wake in step
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,19 @@ from nomad_bridge.nomad.errors import NomadError, Timeout, TLSFailure, Unavailab
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
 
 
+def backoff_s(
+    attempt: int, *, base_s: float, cap_s: float, rng: random.Random | None = None
+) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^(attempt-1))].
+
+    The one backoff of the project (Nomad retries, check-and-set conflicts, the watch, the
+    operator CLI): full jitter spreads competing replicas and clients apart (AWS's
+    "Exponential Backoff and Jitter"). `attempt` is 1-based.
+    """
+    ceiling = min(cap_s, base_s * 2 ** max(attempt - 1, 0))
+    return (rng or random).uniform(0.0, ceiling)
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """Up to `attempts` tries per request, with exponential backoff and full jitter.
@@ -45,6 +58,5 @@ class RetryPolicy:
         return isinstance(error, Unavailable) and not error.request_sent
 
     def delay_s(self, attempt: int, rng: random.Random) -> float:
-        """Full jitter: uniform in [0, min(max, base * 2^(attempt-1))]."""
-        ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
-        return rng.uniform(0.0, ceiling)
+        """How long to wait after try number `attempt` failed (see `backoff_s`)."""
+        return backoff_s(attempt, base_s=self.base_delay_s, cap_s=self.max_delay_s, rng=rng)

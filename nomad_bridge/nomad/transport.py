@@ -166,13 +166,16 @@ class Transport:
                 if not policy.should_retry(call.method, error, tries):
                     raise
                 delay_s = policy.delay_s(tries, self._rng)
-                log.info(
-                    "nomad_retry method=%s path=%s attempt=%d outcome=%s delay_s=%.3f",
-                    call.method,
-                    call.endpoint.template,
-                    tries,
-                    error.outcome,
-                    delay_s,
+                # Debug only: the failed attempt itself is logged once, by the request hook.
+                log.debug(
+                    "nomad_retry",
+                    extra={
+                        "method": call.method,
+                        "nomad_path": call.endpoint.template,
+                        "attempt": tries,
+                        "outcome": error.outcome,
+                        "retry_s": round(delay_s, 3),
+                    },
                 )
                 await asyncio.sleep(delay_s)
 
@@ -234,11 +237,13 @@ class Transport:
     def _report(self, call: Call, outcome: str, duration_s: float) -> None:
         if outcome not in ("ok", "cancelled", "not_found"):
             log.debug(
-                "nomad_request method=%s path=%s outcome=%s duration_s=%.3f",
-                call.method,
-                call.endpoint.template,
-                outcome,
-                duration_s,
+                "nomad_request",
+                extra={
+                    "method": call.method,
+                    "nomad_path": call.endpoint.template,
+                    "outcome": outcome,
+                    "duration_ms": round(duration_s * 1000, 2),
+                },
             )
         if self._on_request is None:
             return

@@ -7,7 +7,6 @@ Results go to stdout, problems to stderr. Failures that end a command are raised
 from __future__ import annotations
 
 import json
-import random
 import sys
 import time
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from nomad_bridge.jobs.view import (
     sorted_views,
 )
 from nomad_bridge.nomad.models import Job, JobStub
+from nomad_bridge.nomad.retry import backoff_s
 from nomad_bridge.operator import saved
 from nomad_bridge.operator.cluster import Cluster
 from nomad_bridge.operator.errors import (
@@ -39,6 +39,7 @@ from nomad_bridge.operator.table import render
 
 FLAGS_CAS_ATTEMPTS = 5
 CAS_BACKOFF_S = 0.05
+CAS_BACKOFF_CAP_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def set_flags(ctx: Context, job_id: str, assignments: Sequence[str]) -> int:
         try:
             ctx.cluster.register(with_flags(raw, changes), modify_index=raw["JobModifyIndex"])
         except CasConflict:
-            time.sleep(CAS_BACKOFF_S * (2**attempt) * random.uniform(0.5, 1.5))
+            time.sleep(backoff_s(attempt + 1, base_s=CAS_BACKOFF_S, cap_s=CAS_BACKOFF_CAP_S))
             continue
         for line in pending:
             out(f"{job_id}: {line}")
