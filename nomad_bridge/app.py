@@ -23,6 +23,7 @@ from nomad_bridge.jobs.definitions import DefinitionStore
 from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.jobs.operations import JobOperations
 from nomad_bridge.jobs.view import FlagKeys
+from nomad_bridge.jobs.watch import Watch
 from nomad_bridge.nomad import NomadClient, NomadSettings
 from nomad_bridge.nomad.retry import RetryPolicy
 from nomad_bridge.settings import BridgeSettings
@@ -77,12 +78,18 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
             on_request=NomadRequestObserver(metrics),
         )
         definitions = DefinitionStore(client, settings.definitions_prefix)
-        live = LiveView(
+        live = LiveView(FlagKeys(settings.autostart_key, settings.bycluster_key))
+        watch = Watch(
             client,
+            live,
             definitions,
-            FlagKeys(settings.autostart_key, settings.bycluster_key),
+            mode=settings.watch,
             read_concurrency=settings.read_concurrency,
-            watch_wait_s=settings.watch_wait_s,
+            list_wait_s=settings.watch_wait_s,
+            probe_s=settings.watch_probe_s,
+            heartbeat_s=settings.watch_heartbeat_s,
+            events_retry_s=settings.watch_events_retry_s,
+            greeting_timeout_s=settings.nomad_timeout_s,
         )
         operations = JobOperations(
             client,
@@ -94,13 +101,13 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
             lock_wait_s=settings.nomad_timeout_s,
         )
         app[BRIDGE] = Bridge(settings, client, live, operations, metrics)
-        watch = asyncio.create_task(live.run(), name="nomad-watch")
+        watching = asyncio.create_task(watch.run(), name="nomad-watch")
         try:
             yield
         finally:
             live.release_waiters()
-            watch.cancel()
-            await asyncio.gather(watch, return_exceptions=True)
+            watching.cancel()
+            await asyncio.gather(watching, return_exceptions=True)
             await client.close()
 
     async def release_waiters(app: web.Application) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+WATCH_MODES = ("events", "list")
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
@@ -51,6 +52,13 @@ class Metrics:
             "seconds since the watch last heard from Nomad.",
             registry=self.registry,
         )
+        self.watch_mode = Gauge(
+            "bridge_watch_mode",
+            "1 for the way the live view follows Nomad now: `events` (Nomad's event stream) "
+            "or `list` (the blocking job list, when the stream is refused or misbehaves).",
+            ["mode"],
+            registry=self.registry,
+        )
         self.count_changes = Counter(
             "bridge_count_changes",
             "Applied count changes by the Nomad call that applied them.",
@@ -81,6 +89,10 @@ class Metrics:
         if histogram is None:
             histogram = self._latency_by_route[route] = self.latency.labels(route)
         histogram.observe(duration_s)
+
+    def set_watch_mode(self, mode: str) -> None:
+        for known in WATCH_MODES:
+            self.watch_mode.labels(known).set(1 if known == mode else 0)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -6,11 +6,8 @@ when Nomad garbage-collected it but the bridge kept its saved definition (SPEC s
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from nomad_bridge.jobs.definitions import DefinitionStore
 from nomad_bridge.jobs.errors import JobNotFound
@@ -20,9 +17,6 @@ from nomad_bridge.nomad import errors as nomad
 from nomad_bridge.nomad.models import Job, JobSummary
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +39,6 @@ class ListedJob:
         if self.collected:
             return collected_job_view(self.job, keys)
         return job_view(self.job, self.summary, keys)
-
-
-async def bounded_map(
-    limit: int, func: Callable[[T], Awaitable[R]], items: Iterable[T]
-) -> list[R | BaseException]:
-    """Run `func` over `items` with at most `limit` at once; failures come back as values."""
-    semaphore = asyncio.Semaphore(limit)
-
-    async def run(item: T) -> R:
-        async with semaphore:
-            return await func(item)
-
-    return await asyncio.gather(*(run(item) for item in items), return_exceptions=True)
 
 
 class JobCatalog:

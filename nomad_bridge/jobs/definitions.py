@@ -13,7 +13,7 @@ import json
 import logging
 import string
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,6 +144,8 @@ class DefinitionStore:
     """Reads and writes saved definitions through Nomad, remembering what it already wrote.
 
     The memory only spares Nomad requests: a fresh replica rebuilds it by reading variables.
+    Whoever wants to know of every definition written (the live view lists a collected job
+    from it) registers with `on_saved`.
     """
 
     def __init__(self, client: NomadClient, prefix: str) -> None:
@@ -151,6 +153,8 @@ class DefinitionStore:
         self._prefix = prefix.strip("/")
         self._saved: dict[str, _Saved] = {}
         self._loaded: dict[str, SavedDefinition] = {}
+        self._listed: dict[str, int] | None = None  # path -> ModifyIndex, at the last listing
+        self._listeners: list[Callable[[SavedDefinition], None]] = []
 
     @property
     def prefix(self) -> str:
@@ -159,11 +163,16 @@ class DefinitionStore:
     def path(self, job_id: str) -> str:
         return definition_path(self._prefix, job_id)
 
+    def on_saved(self, listener: Callable[[SavedDefinition], None]) -> None:
+        self._listeners.append(listener)
+
     async def save(self, job: Job) -> bool:
         """Save the job's spec unless Nomad already holds the same one; True if written.
 
         A definition this process wrote or read before is overwritten with check-and-set on
-        the index it knows (one request); otherwise the variable is read first.
+        the index it knows (one request). Otherwise the last listing of the variables says
+        whether there is one: none, it is created (one request); one written at or after
+        the job's `JobModifyIndex`, it holds this spec (no request); else it is read first.
         """
         spec = job.spec()
         digest = spec_digest(spec)
@@ -179,7 +188,11 @@ class DefinitionStore:
         if known is not None:
             cas = known.modify_index
         else:
-            cas, stored_digest = await self._stored(path)
+            listed = None if self._listed is None else self._listed.get(path, 0)
+            if listed is not None and listed >= job.job_modify_index > 0:
+                self._saved[job.id] = _Saved(digest, listed)
+                return False
+            cas, stored_digest = (listed, None) if listed == 0 else await self._stored(path)
             if stored_digest == digest:
                 self._saved[job.id] = _Saved(digest, cas)
                 return False
@@ -189,11 +202,16 @@ class DefinitionStore:
             # Someone else wrote it meanwhile (another replica, or our memory was stale):
             # forget what we knew; the next change reads the variable first.
             self._saved.pop(job.id, None)
+            if self._listed is not None:
+                self._listed[path] = -1  # unknown now: read it before the next write
             return False
         self._saved[job.id] = _Saved(digest, written.modify_index)
-        # What we wrote we know: `load_all` need not read it back.
-        self._loaded[path] = SavedDefinition(written.modify_index, job)
+        # What we wrote we know: listings need not read it back.
+        saved = SavedDefinition(written.modify_index, job)
+        self._loaded[path] = saved
         log.info("definition_saved", extra={"job": job.id, "path": path})
+        for listener in self._listeners:
+            listener(saved)
         return True
 
     async def _stored(self, path: str) -> tuple[int, str | None]:
@@ -215,18 +233,33 @@ class DefinitionStore:
             return None
         return Job.model_validate(spec)
 
-    async def load_all(self) -> dict[str, SavedDefinition]:
-        """Every saved definition, by job ID; only variables that changed are read again."""
+    async def load_collected(self, in_nomad: Container[str]) -> dict[str, SavedDefinition]:
+        """The saved definitions of jobs Nomad no longer has (`in_nomad` are those it has),
+        by job ID. Only variables that changed since they were last read are read again,
+        and none whose path names a job in Nomad."""
         metas = await self._client.list_variables(self._prefix + "/")
+        self._listed = {meta.path: meta.modify_index for meta in metas}
         loaded: dict[str, SavedDefinition] = {}
         for meta in metas:
+            if self._names_job_in(meta.path, in_nomad):
+                continue
             entry = self._loaded.get(meta.path)
             if entry is None or entry.modify_index != meta.modify_index:
                 entry = await self._read_definition(meta.path)
             if entry is not None:
                 loaded[meta.path] = entry
         self._loaded = loaded
-        return {entry.job.id: entry for entry in loaded.values()}
+        return {e.job.id: e for e in loaded.values() if e.job.id not in in_nomad}
+
+    def _names_job_in(self, path: str, jobs: Container[str]) -> bool:
+        """Whether the path is that of a job in `jobs` (digest paths cannot tell: False)."""
+        segment = path.removeprefix(self._prefix + "/")
+        if segment.startswith(_ESCAPE + "h"):
+            return False
+        try:
+            return decode_job_id(segment) in jobs
+        except (ValueError, UnicodeDecodeError):
+            return False
 
     async def _read_definition(self, path: str) -> SavedDefinition | None:
         try:
@@ -248,6 +281,7 @@ class DefinitionStore:
         """Drop what this process remembers of Nomad's variables (their indexes moved)."""
         self._saved.clear()
         self._loaded.clear()
+        self._listed = None
 
     async def forget(self, job_id: str) -> None:
         await self._client.delete_variable(self.path(job_id))

@@ -14,7 +14,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
-from nomad_bridge.jobs.catalog import JobCatalog, ListedJob, bounded_map
+from nomad_bridge.jobs.catalog import JobCatalog, ListedJob
+from nomad_bridge.jobs.concurrency import bounded_map
 from nomad_bridge.jobs.definitions import DefinitionStore
 from nomad_bridge.jobs.errors import (
     CountChangeConflict,
@@ -216,9 +217,8 @@ class JobOperations:
             if not stub.parent_id and routable_job_id(stub.id)  # as the live view lists them
         }
         in_nomad = {stub.id for stub in stubs}
-        for job_id, saved in (await self._definitions.load_all()).items():
-            if job_id not in in_nomad:
-                listed[job_id] = (True, saved.job.meta)
+        for job_id, saved in (await self._definitions.load_collected(in_nomad)).items():
+            listed[job_id] = (True, saved.job.meta)
         return listed
 
     async def _bulk(
@@ -290,8 +290,7 @@ class JobOperations:
         job = listed.job
         updated = job.with_group_count(group, count)
         if listed.collected:
-            await self._definitions.save(updated)
-            await self._live.refresh_definitions()
+            await self._definitions.save(updated)  # the live view hears of it at once
             return CountPath.DEFINITION
         try:
             try:

@@ -44,6 +44,7 @@ DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MAX_CONNECTIONS = 100
 STREAM_READ_TIMEOUT_S = HEARTBEAT_INTERVAL_S * 1.5
 VARIABLES_PAGE_SIZE = 200
+NO_JOB_PREFIX = " nomad-bridge-index-probe"  # Nomad refuses job IDs with a space
 
 _JOB_STUBS = TypeAdapter(list[JobStub])
 _VARIABLE_METAS = TypeAdapter(list[VariableMeta])
@@ -406,22 +407,34 @@ class NomadClient:
         index: int = 0,
         namespace: str | None = None,
         region: str | None = None,
+        read_timeout_s: float | None = None,
     ) -> EventStream:
         """`GET /v1/event/stream` from `index` (inclusive): batches of events as they happen.
 
         `topics` are `Topic` or `Topic:key` (`Job:web`). Nothing is sent until the stream is
-        entered or iterated. Heartbeats are skipped; a silence longer than
-        `stream_read_timeout_s` raises `Timeout`.
+        entered or iterated. Heartbeats are skipped; a silence longer than `read_timeout_s`
+        (default `stream_read_timeout_s`) raises `Timeout`.
         """
         params: Params = [("topic", topic) for topic in topics] + [("index", str(index))]
         url = self._transport.url(
             endpoints.EVENT_STREAM, query=params + self._scope(namespace, region)
         )
         timeout = aiohttp.ClientTimeout(
-            total=None, connect=self.timeout_s, sock_read=self.stream_read_timeout_s
+            total=None,
+            connect=self.timeout_s,
+            sock_read=read_timeout_s or self.stream_read_timeout_s,
         )
         call = Call("GET", endpoints.EVENT_STREAM, url, timeout)
         return EventStream(lambda: self._transport.stream(call), call.path)
+
+    async def jobs_index(self, *, namespace: str | None = None, region: str | None = None) -> int:
+        """The job list's `X-Nomad-Index`, cheaply: `GET /v1/jobs` with a prefix no job ID
+        can have (Nomad refuses IDs with a space) answers `[]`, ACL-checked, with the index
+        of the last write to the jobs or job summaries."""
+        listing = await self.list_jobs(
+            meta=False, prefix=NO_JOB_PREFIX, namespace=namespace, region=region
+        )
+        return listing.index
 
     async def leader(self, *, region: str | None = None) -> str:
         """`GET /v1/status/leader`: the RPC address of the region's leader."""

@@ -258,7 +258,8 @@ LONG_OUTAGE_WATCH_FAILURES = 5
 
 
 class WorstCaseJitter:
-    """The live view's `random`, with every jittered delay at its upper bound."""
+    """The backoff's `random` (`nomad.retry.backoff_s`), every jittered delay at its upper
+    bound."""
 
     @staticmethod
     def uniform(low: float, high: float) -> float:
@@ -273,12 +274,12 @@ async def test_after_a_long_outage_the_view_catches_up_within_2s(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The watch backs off exponentially up to 10 s (`live.RETRY_CAP_S`) while Nomad is down
+    """The watch backs off exponentially up to 10 s (`watch.RETRY_CAP_S`) while Nomad is down
     and nothing cuts the sleep short when Nomad is back: after an outage of a few seconds
     the view trails Nomad for up to 10 s (uniform jitter: 5 s on average) after recovery.
     The jitter is pinned to its upper bound here so the test is deterministic."""
-    monkeypatch.setattr("nomad_bridge.jobs.live.random", WorstCaseJitter())
-    caplog.set_level(logging.WARNING, logger="nomad_bridge.jobs.live")
+    monkeypatch.setattr("nomad_bridge.nomad.retry.random", WorstCaseJitter())
+    caplog.set_level(logging.WARNING, logger="nomad_bridge.jobs.watch")
     bridge = await synced_bridge(make_bridge, nomad_probe)
     index, _ = await view(bridge)
     waiter = long_poll(bridge, "/jobs", index)

@@ -37,8 +37,9 @@ IDLE_CONNECTIONS = 2000
 # What the bridge may ask Nomad: the fixed endpoints, and one encoded segment per job ID or
 # variable path (`[^/]+`: no raw slash), the job's own scale endpoint included.
 NOMAD_PATH = re.compile(
-    r"^(GET /v1/jobs|POST /v1/jobs|GET /v1/vars|GET /v1/status/leader"
-    r"|(GET|DELETE) /v1/job/[^/]+|(GET|POST) /v1/job/[^/]+/scale|(GET|PUT|DELETE) /v1/var/[^/]+)$"
+    r"^(GET /v1/jobs|POST /v1/jobs|GET /v1/vars|GET /v1/status/leader|GET /v1/event/stream"
+    r"|(GET|DELETE) /v1/job/[^/]+|(GET|POST) /v1/job/[^/]+/scale|GET /v1/job/[^/]+/summary"
+    r"|(GET|PUT|DELETE) /v1/var/[^/]+)$"
 )
 
 
@@ -403,6 +404,6 @@ async def test_no_token_in_any_answer_or_log_line(
 
 
 def test_the_nomad_path_check_refuses_foreign_paths() -> None:
-    for key in ["GET /v1/acl/tokens", "GET /v1/job/web/summary", "DELETE /v1/jobs", "GET /"]:
+    for key in ["GET /v1/acl/tokens", "GET /v1/job/web/allocations", "DELETE /v1/jobs", "GET /"]:
         assert not NOMAD_PATH.match(key)
     assert NOMAD_PATH.match(f"GET /v1/job/{quote('a/b', safe='')}")
