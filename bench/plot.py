@@ -17,11 +17,47 @@ def _none_to_nan(values: list[Any]) -> list[float]:
     return [float("nan") if v is None else float(v) for v in values]
 
 
+def _plot_churn(rows: list[dict[str, Any]], cpu: Any, sent: Any) -> None:
+    """Cost per change made on Nomad against cluster size, event stream vs job list."""
+    if not rows:
+        return
+    labels = {"events": ("o-", "event stream"), "list": ("s--", "job list (anchor)")}
+    for mode, (style, label) in labels.items():
+        mine = sorted((r for r in rows if r["mode"] == mode), key=lambda r: r["jobs"])
+        jobs = [r["jobs"] for r in mine]
+        cpu.plot(jobs, _none_to_nan([r["cpu_ms_per_change"] for r in mine]), style, label=label)
+        sent.plot(
+            jobs,
+            _none_to_nan([(r["nomad_bytes_per_change"] or 0) / 1000 for r in mine]),
+            style,
+            label=label,
+        )
+    cpu.axhline(3.0, color="grey", linestyle=":", label="goal: < 3 ms")
+    cpu.set(
+        xscale="log",
+        yscale="log",
+        xlabel="jobs (3 groups each)",
+        ylabel="bridge CPU ms per change",
+        title="Churn: CPU per change made on Nomad",
+    )
+    cpu.legend()
+    sent.axhline(5.0, color="grey", linestyle=":", label="goal: < 5 kB")
+    sent.set(
+        xscale="log",
+        yscale="log",
+        xlabel="jobs (3 groups each)",
+        ylabel="kB Nomad sends per change",
+        title="Churn: bytes from Nomad per change",
+    )
+    sent.legend()
+
+
 def plot_growth(summary: dict[str, Any], path: Path) -> Path:
     growth = summary["growth"]
     jobs_rows, naive_rows, waiter_rows = growth["jobs"], growth["naive"], growth["waiters"]
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8), constrained_layout=True)
-    (rps, rss), (per_read, wake) = axes
+    fig, axes = plt.subplots(3, 2, figsize=(11, 12), constrained_layout=True)
+    (rps, rss), (per_read, wake), (churn_cpu, churn_bytes) = axes
+    _plot_churn(growth.get("churn", []), churn_cpu, churn_bytes)
 
     jobs = [r["jobs"] for r in jobs_rows]
     rps.plot(jobs, _none_to_nan([r["bridge_rps"] for r in jobs_rows]), "o-", label="bridge")

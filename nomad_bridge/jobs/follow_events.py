@@ -7,13 +7,15 @@ stream asked to start before Nomad's buffer silently starts at the oldest item i
 has; events already in the listing are skipped by index.) A reader that falls out of the
 buffer is closed by Nomad; the watch then opens a new stream and lists again.
 
-What an event asks for (Nomad has no JobSummary topic):
-- Job: the event carries the whole job, nothing to read. A deregistration is a stop or a
-  purge: the job is read to tell.
-- Allocation: the job's summary may have moved; it is read (once per job per step),
-  unless the summary held is already as recent as the event.
-- Evaluation: only its `QueuedAllocations` move the summary (Nomad's `nestedUpsertEval`);
-  it is read when they differ from what the view holds.
+What an event asks for (Nomad has no JobSummary topic, see `jobs.summaries`):
+- Job: the event carries the whole job, nothing to read; a new job's summary is all zero.
+  A deregistration is a stop or a purge: the job is read to tell.
+- Allocation: a new allocation, or one whose client status changed, moves the job's
+  summary by Nomad's rule; the bridge remembers client statuses from earlier events. An
+  allocation it never heard of before the event has an unknown old status: the summary
+  is read (once per job per step, and not if the one held is already as recent).
+- Evaluation: its `QueuedAllocations` set queued counts (Nomad's `nestedUpsertEval`):
+  the summary is read when they differ from the one held.
 
 A read answers with Nomad's state now, which may be past the events received so far. Such
 an answer waits (`ahead`) until the stream reaches its index, so that the view never shows
@@ -33,6 +35,7 @@ from pydantic import ValidationError
 from nomad_bridge.jobs.catalog import ListedJob
 from nomad_bridge.jobs.definition_keeper import DefinitionKeeper
 from nomad_bridge.jobs.live import LiveView, written_at
+from nomad_bridge.jobs.summaries import after_allocation, after_registration
 from nomad_bridge.jobs.sync import ViewSync
 from nomad_bridge.nomad import NomadClient
 from nomad_bridge.nomad import errors as nomad
@@ -44,6 +47,13 @@ log = logging.getLogger(__name__)
 
 TOPICS = ("Job:*", "Allocation:*", "Evaluation:*")
 DEREGISTERED = frozenset({"JobDeregistered", "JobBatchDeregistered"})
+ALLOCATIONS_REMEMBERED = 100_000
+"""Client statuses kept (one small entry per allocation seen); past this many they are
+forgotten at once, which only costs summary reads."""
+EMPTY_STREAMS_TOLERATED = 3
+"""Streams in a row ended (by Nomad or a proxy) before a heartbeat period with no event:
+each costs a listing, so past this many the stream counts as unusable. (Nomad also ends
+the stream of a reader that fell out of its buffer: those delivered events.)"""
 AHEAD_MAX_S = 2.0
 """A read past the stream shows after this long even if no event catches up with it (Nomad
 writes a summary without an event only for `nomad system reconcile summaries`)."""
@@ -63,11 +73,12 @@ Item = EventBatch | _Greeted | BaseException | None  # None: Nomad ended the str
 
 @dataclass
 class _Wanted:
-    """What one job's events since the last step ask for."""
+    """What one job's events since the last step say, and what they ask to read."""
 
     job: Job | None = None  # the newest job an event carried
-    verify: bool = False  # deregistered: stopped or purged? read it
-    summary_after: int = 0  # an event at this index may have moved its summary
+    summary: JobSummary | None = None  # the summary as the events moved it
+    verify: bool = False  # deregistered: stopped or purged? read the job
+    read_after: int = 0  # an event at this index moved the summary beyond the rules: read it
 
 
 @dataclass
@@ -99,6 +110,8 @@ class EventFollower:
         self._greeting_timeout_s = greeting_timeout_s
         self._position = 0  # every event up to this index is in the view
         self._ahead: dict[str, _Ahead] = {}
+        self._statuses: dict[str, str] = {}  # allocation ID -> ClientStatus, from events
+        self._empty_streams = 0  # streams in a row that ended early without an event
 
     async def follow(self) -> None:
         """Open the stream, list, then apply events until Nomad ends the stream (return)
@@ -106,6 +119,7 @@ class EventFollower:
         if self._sync.floor == 0:
             await self._sync.probe()  # start near now rather than at the oldest event
         self._ahead.clear()
+        self._statuses.clear()  # allocations may have moved while no stream was open
         stream = self._client.event_stream(
             TOPICS, index=self._sync.floor + 1, read_timeout_s=self._silence_s
         )
@@ -114,13 +128,16 @@ class EventFollower:
         try:
             await self._greeting(queue)
             self._position = await self._sync.relist()
+            opened, delivered = asyncio.get_running_loop().time(), False
             while True:
                 items = await self._next_items(queue)
                 batches = [item for item in items if isinstance(item, EventBatch)]
+                delivered = delivered or bool(batches)
                 await self._step(batches)
                 for item in items:
                     if item is None:
                         log.info("event_stream_ended", extra={"index": self._position})
+                        self._count_empty(opened, delivered)
                         return
                     if isinstance(item, BaseException):
                         raise item
@@ -128,6 +145,16 @@ class EventFollower:
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
             await stream.aclose()
+
+    def _count_empty(self, opened_s: float, delivered: bool) -> None:
+        """Nomad ended the stream (restart, lost leadership, restore, a reader fallen out of
+        its buffer): follow it again, unless streams keep ending at once, empty."""
+        lived_s = asyncio.get_running_loop().time() - opened_s
+        empty = not delivered and lived_s < self._silence_s / 2
+        self._empty_streams = self._empty_streams + 1 if empty else 0
+        if self._empty_streams >= EMPTY_STREAMS_TOLERATED:
+            self._empty_streams = 0
+            raise StreamUnusable(f"{EMPTY_STREAMS_TOLERATED} streams in a row ended at once")
 
     async def _read(self, stream: EventStream, queue: asyncio.Queue[Item]) -> None:
         greeted = False
@@ -213,32 +240,71 @@ class EventFollower:
         return ahead.listed if ahead is not None else self._view.live_job(job_id)
 
     def _note(self, wanted: dict[str, _Wanted], event: Event, index: int) -> None:
-        """Record what one event asks for; events of jobs the view does not list are
-        ignored (child jobs, and jobs it will hear of through their Job event)."""
+        """Take in one event; events of jobs the view does not list are ignored (child
+        jobs, and jobs it will hear of through their Job event)."""
         payload: dict[str, Any] = event.payload.get(event.topic) or {}
         if event.topic == "Job":
-            try:
-                job = Job.model_validate(payload)
-            except ValidationError:
-                log.warning("event_unusable", extra={"topic": event.topic, "index": index})
-                return
-            if job.parent_id or not routable_job_id(job.id):
-                return
-            want = wanted.setdefault(job.id, _Wanted())
-            want.job = job
-            if event.type in DEREGISTERED:
-                want.verify = True
-            elif self._held(job.id) is None:
-                want.summary_after = index  # a new job: its summary too
+            self._note_job(wanted, event, payload, index)
             return
         job_id = payload.get("JobID")
-        if not isinstance(job_id, str):
+        held = self._held(job_id) if isinstance(job_id, str) else None
+        if not isinstance(job_id, str) or (held is None and job_id not in wanted):
             return
-        held = self._held(job_id)
-        if held is None and job_id not in wanted:
+        want = wanted.setdefault(job_id, _Wanted())
+        job = want.job or (held.job if held is not None else None)
+        summary = want.summary or (held.summary if held is not None else None)
+        if event.topic == "Allocation":
+            moved = self._allocation_moved(payload, job, summary, index)
+        else:
+            moved = summary if not _queued_moved(payload, summary) else None
+        if moved is None:
+            want.read_after = index
+        elif not want.read_after:
+            want.summary = moved
+
+    def _note_job(
+        self, wanted: dict[str, _Wanted], event: Event, payload: dict[str, Any], index: int
+    ) -> None:
+        try:
+            job = Job.model_validate(payload)
+        except ValidationError:
+            log.warning("event_unusable", extra={"topic": event.topic, "index": index})
             return
-        if event.topic == "Allocation" or _queued_moved(payload, held):
-            wanted.setdefault(job_id, _Wanted()).summary_after = index
+        if job.parent_id or not routable_job_id(job.id):
+            return
+        want = wanted.setdefault(job.id, _Wanted())
+        want.job = job
+        if event.type in DEREGISTERED:
+            want.verify = True
+            return
+        held = self._held(job.id)
+        summary = after_registration(
+            want.summary or (held.summary if held is not None else None), job, index
+        )
+        if summary is None:
+            want.read_after = index
+        elif not want.read_after:
+            want.summary = summary
+
+    def _allocation_moved(
+        self, allocation: dict[str, Any], job: Job | None, summary: JobSummary | None, index: int
+    ) -> JobSummary | None:
+        """The summary once this allocation update is counted (None: read it instead)."""
+        alloc_id, status = allocation.get("ID"), allocation.get("ClientStatus")
+        group, created = allocation.get("TaskGroup"), allocation.get("CreateIndex")
+        if not (isinstance(alloc_id, str) and isinstance(status, str) and isinstance(group, str)):
+            return None
+        if len(self._statuses) >= ALLOCATIONS_REMEMBERED:
+            self._statuses.clear()
+        before = self._statuses.get(alloc_id)
+        self._statuses[alloc_id] = status
+        if summary is None or not isinstance(created, int):
+            return None
+        if job is not None and created < job.create_index:
+            return summary  # an earlier incarnation's: not counted in this summary
+        if before is None and created != index:
+            return None  # existed before the bridge heard of it: its old status is unknown
+        return after_allocation(summary, group, before, status, index)
 
     async def _resolve(
         self, wanted: dict[str, _Wanted], position: int
@@ -248,7 +314,7 @@ class EventFollower:
         stale = [
             job_id
             for job_id, want in wanted.items()
-            if want.summary_after and _older(self._held(job_id), want.summary_after)
+            if want.read_after and _older(self._held(job_id), want.read_after)
         ]
         jobs, summaries = await asyncio.gather(
             self._sync.read_jobs(verify), self._sync.read_summaries(stale)
@@ -263,7 +329,7 @@ class EventFollower:
                     self._ahead.pop(job_id, None)
                     changed[job_id] = None
                     continue
-            summary: JobSummary | None = held.summary if held is not None else None
+            summary = want.summary or (held.summary if held is not None else None)
             if job_id in stale:
                 summary = summaries.get(job_id)
             if job is None or summary is None:
@@ -300,12 +366,12 @@ def _older(held: ListedJob | None, index: int) -> bool:
     return held is None or held.summary is None or held.summary.modify_index < index
 
 
-def _queued_moved(evaluation: dict[str, Any], held: ListedJob | None) -> bool:
+def _queued_moved(evaluation: dict[str, Any], summary: JobSummary | None) -> bool:
     """Whether an evaluation's queued allocations differ from the summary held."""
     queued = evaluation.get("QueuedAllocations") or {}
-    if held is None or held.summary is None:
+    if summary is None:
         return bool(queued)
-    groups = held.summary.summary
+    groups = summary.summary
     return any(
         isinstance(count, int) and (groups[g].queued if g in groups else 0) != count
         for g, count in queued.items()

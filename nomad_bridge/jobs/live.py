@@ -210,7 +210,7 @@ class LiveView:
             self._live, self._collected = {}, {}
         gone = set(self._live) - set(changed) if complete else set()
         gone |= {job_id for job_id, listed in changed.items() if listed is None}
-        gone &= set(self._live)
+        gone = {job_id for job_id in gone if job_id in self._live}
         moved_to = 0
         for job_id, listed in changed.items():
             if listed is not None:

@@ -36,9 +36,6 @@ log = logging.getLogger(__name__)
 WatchMode = Literal["auto", "events", "list"]
 RETRY_BASE_S = 0.1
 RETRY_CAP_S = 1.0  # one cheap attempt a second while Nomad is down: catch up at once
-SHORT_STREAMS_TOLERATED = 3
-"""Streams in a row that Nomad (or a proxy) ends before a heartbeat period: each costs a
-listing, so past this many the stream counts as unusable."""
 
 
 class Follower(Protocol):
@@ -85,7 +82,6 @@ class Watch:
         )
         self._list = ListFollower(self._sync, wait_s=list_wait_s)
         self._events_from = 0.0  # before this loop time, `auto` follows the list
-        self._short_streams = 0
 
     async def run(self) -> None:
         """Watch Nomad until cancelled."""
@@ -127,15 +123,12 @@ class Watch:
     async def _supervise(self, follower: Follower) -> None:
         """Run the follower, probing Nomad's index meanwhile; end it on an index reset, or
         (auto) when it is time to try the event stream again."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         task = asyncio.create_task(follower.follow(), name=f"nomad-watch-{follower.mode}")
         try:
             while True:
                 done, _ = await asyncio.wait({task}, timeout=self._probe_s)
                 if done:
                     task.result()  # raises the follower's failure
-                    self._count_short_stream(loop.time() - started)
                     return
                 if await self._reset_seen() or self._events_due(follower):
                     return
@@ -156,14 +149,6 @@ class Watch:
     def _events_due(self, follower: Follower) -> bool:
         now = asyncio.get_running_loop().time()
         return self._mode == "auto" and follower.mode == "list" and now >= self._events_from
-
-    def _count_short_stream(self, lived_s: float) -> None:
-        """Nomad ended the stream (restart, lost leadership, restore): follow it again,
-        unless streams keep ending early (a proxy cutting them)."""
-        self._short_streams = self._short_streams + 1 if lived_s < self._heartbeat_s else 0
-        if self._short_streams >= SHORT_STREAMS_TOLERATED:
-            self._short_streams = 0
-            raise StreamUnusable(f"{SHORT_STREAMS_TOLERATED} streams in a row ended early")
 
     def _fall_back(self, reason: str) -> None:
         self._events_from = asyncio.get_running_loop().time() + self._events_retry_s

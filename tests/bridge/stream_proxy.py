@@ -25,6 +25,7 @@ class Stream(Enum):
     REFUSE = "refuse"  # 403, as Nomad answers a token it refuses
     BUFFER = "buffer"  # headers, then nothing: a proxy buffering the whole response
     STALL = "stall"  # Nomad's greeting, then nothing: a connection gone silent
+    CUT = "cut"  # Nomad's greeting, then the end: a proxy cutting streams short
 
 
 class StreamProxy:
@@ -89,6 +90,8 @@ class StreamProxy:
             await response.write(greeting)
             if mode is Stream.STALL:
                 await self._released.wait()
+                return
+            if mode is Stream.CUT:
                 return
             async for chunk in answer.content.iter_any():
                 await response.write(chunk)

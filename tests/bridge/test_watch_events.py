@@ -80,10 +80,13 @@ async def in_mode(bridge: BridgeClient, expected: str) -> None:
 
 
 async def test_an_allocation_change_of_one_job_reads_that_job_only(
-    make_bridge: MakeBridge, simulator: Simulator
+    make_bridge: MakeBridge, simulator: Simulator, nomad_probe: NomadProbe
 ) -> None:
+    """The allocations run before the bridge starts, so it has never heard of the one that
+    fails: it reads that job's summary, and nothing else."""
     for name in ("a", "b", "c"):
         simulator.register_job_spec(job_spec(name, {"g": 2}))
+        await nomad_probe.deployed(name)
     bridge = await make_bridge(BridgeSettings(watch_probe_s=60.0))
     await settled(bridge, simulator)
     simulator.controls.reset_request_counts()
@@ -115,7 +118,7 @@ async def test_a_dropped_stream_is_followed_again_with_no_change_lost(
     await in_mode(bridge, "events")
 
 
-@pytest.mark.parametrize("fault", [Stream.STALL, Stream.BUFFER, Stream.REFUSE])
+@pytest.mark.parametrize("fault", [Stream.STALL, Stream.BUFFER, Stream.REFUSE, Stream.CUT])
 async def test_a_stream_that_cannot_be_followed_gives_way_to_the_job_list_then_is_retried(
     make_bridge: MakeBridge,
     simulator: Simulator,
@@ -125,8 +128,9 @@ async def test_a_stream_that_cannot_be_followed_gives_way_to_the_job_list_then_i
     fault: Stream,
 ) -> None:
     """A stall (no line for twice the heartbeat), a proxy buffering the stream (no
-    greeting) and a refusal (403) all end in the job-list watch, which keeps the view
-    current; the stream is tried again after `BRIDGE_WATCH_EVENTS_RETRY_S`."""
+    greeting), a refusal (403) and streams cut short again and again all end in the
+    job-list watch, which keeps the view current; the stream is tried again after
+    `BRIDGE_WATCH_EVENTS_RETRY_S`."""
     simulator.register_job_spec(job_spec("web", {"g": 1}))
     proxy.stream = fault
     bridge = await through(make_bridge, proxy, nomad_settings)
