@@ -7,15 +7,9 @@ stream asked to start before Nomad's buffer silently starts at the oldest item i
 has; events already in the listing are skipped by index.) A reader that falls out of the
 buffer is closed by Nomad; the watch then opens a new stream and lists again.
 
-What an event asks for (Nomad has no JobSummary topic, see `jobs.summaries`):
-- Job: the event carries the whole job, nothing to read; a new job's summary is all zero.
-  A deregistration is a stop or a purge: the job is read to tell.
-- Allocation: a new allocation, or one whose client status changed, moves the job's
-  summary by Nomad's rule; the bridge remembers client statuses from earlier events. An
-  allocation it never heard of before the event has an unknown old status: the summary
-  is read (once per job per step, and not if the one held is already as recent).
-- Evaluation: its `QueuedAllocations` set queued counts (Nomad's `nestedUpsertEval`):
-  the summary is read when they differ from the one held.
+What the events of a step say about each job (`jobs.event_changes`) decides what is
+read: a job only to tell a stop from a purge, a summary only where Nomad's rules
+(`jobs.summaries`) cannot move the one held.
 
 A read answers with Nomad's state now, which may be past the events received so far. Such
 an answer waits (`ahead`) until the stream reaches its index, so that the view never shows
@@ -28,28 +22,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
-
-from pydantic import ValidationError
 
 from nomad_bridge.jobs.catalog import ListedJob
 from nomad_bridge.jobs.definition_keeper import DefinitionKeeper
+from nomad_bridge.jobs.event_changes import EventDigest, JobChange
 from nomad_bridge.jobs.live import LiveView, written_at
-from nomad_bridge.jobs.summaries import after_allocation, after_registration
 from nomad_bridge.jobs.sync import ViewSync
 from nomad_bridge.nomad import NomadClient
 from nomad_bridge.nomad import errors as nomad
-from nomad_bridge.nomad.endpoints import routable_job_id
 from nomad_bridge.nomad.events import EventStream
-from nomad_bridge.nomad.models import Event, EventBatch, Job, JobSummary
+from nomad_bridge.nomad.models import EventBatch, Job
 
 log = logging.getLogger(__name__)
 
 TOPICS = ("Job:*", "Allocation:*", "Evaluation:*")
-DEREGISTERED = frozenset({"JobDeregistered", "JobBatchDeregistered"})
-ALLOCATIONS_REMEMBERED = 100_000
-"""Client statuses kept (one small entry per allocation seen); past this many they are
-forgotten at once, which only costs summary reads."""
 EMPTY_STREAMS_TOLERATED = 3
 """Streams in a row ended (by Nomad or a proxy) before a heartbeat period with no event:
 each costs a listing, so past this many the stream counts as unusable. (Nomad also ends
@@ -69,16 +55,6 @@ class _Greeted:
 
 GREETED = _Greeted()
 Item = EventBatch | _Greeted | BaseException | None  # None: Nomad ended the stream
-
-
-@dataclass
-class _Wanted:
-    """What one job's events since the last step say, and what they ask to read."""
-
-    job: Job | None = None  # the newest job an event carried
-    summary: JobSummary | None = None  # the summary as the events moved it
-    verify: bool = False  # deregistered: stopped or purged? read the job
-    read_after: int = 0  # an event at this index moved the summary beyond the rules: read it
 
 
 @dataclass
@@ -110,7 +86,7 @@ class EventFollower:
         self._greeting_timeout_s = greeting_timeout_s
         self._position = 0  # every event up to this index is in the view
         self._ahead: dict[str, _Ahead] = {}
-        self._statuses: dict[str, str] = {}  # allocation ID -> ClientStatus, from events
+        self._digest = EventDigest()
         self._empty_streams = 0  # streams in a row that ended early without an event
 
     async def follow(self) -> None:
@@ -119,7 +95,7 @@ class EventFollower:
         if self._sync.floor == 0:
             await self._sync.probe()  # start near now rather than at the oldest event
         self._ahead.clear()
-        self._statuses.clear()  # allocations may have moved while no stream was open
+        self._digest.forget()  # allocations may have moved while no stream was open
         stream = self._client.event_stream(
             TOPICS, index=self._sync.floor + 1, read_timeout_s=self._silence_s
         )
@@ -207,12 +183,12 @@ class EventFollower:
 
     async def _step(self, batches: list[EventBatch]) -> None:
         position = self._position
-        wanted: dict[str, _Wanted] = {}
+        wanted: dict[str, JobChange] = {}
         for batch in batches:
             if batch.index <= position:
                 continue  # in the listing already
             for event in batch.events:
-                self._note(wanted, event, batch.index)
+                self._digest.take(wanted, event, batch.index, self._held)
             position = batch.index
         changed = await self._resolve(wanted, position)
         for job_id, ahead in list(self._ahead.items()):
@@ -239,75 +215,8 @@ class EventFollower:
         ahead = self._ahead.get(job_id)
         return ahead.listed if ahead is not None else self._view.live_job(job_id)
 
-    def _note(self, wanted: dict[str, _Wanted], event: Event, index: int) -> None:
-        """Take in one event; events of jobs the view does not list are ignored (child
-        jobs, and jobs it will hear of through their Job event)."""
-        payload: dict[str, Any] = event.payload.get(event.topic) or {}
-        if event.topic == "Job":
-            self._note_job(wanted, event, payload, index)
-            return
-        job_id = payload.get("JobID")
-        held = self._held(job_id) if isinstance(job_id, str) else None
-        if not isinstance(job_id, str) or (held is None and job_id not in wanted):
-            return
-        want = wanted.setdefault(job_id, _Wanted())
-        job = want.job or (held.job if held is not None else None)
-        summary = want.summary or (held.summary if held is not None else None)
-        if event.topic == "Allocation":
-            moved = self._allocation_moved(payload, job, summary, index)
-        else:
-            moved = summary if not _queued_moved(payload, summary) else None
-        if moved is None:
-            want.read_after = index
-        elif not want.read_after:
-            want.summary = moved
-
-    def _note_job(
-        self, wanted: dict[str, _Wanted], event: Event, payload: dict[str, Any], index: int
-    ) -> None:
-        try:
-            job = Job.model_validate(payload)
-        except ValidationError:
-            log.warning("event_unusable", extra={"topic": event.topic, "index": index})
-            return
-        if job.parent_id or not routable_job_id(job.id):
-            return
-        want = wanted.setdefault(job.id, _Wanted())
-        want.job = job
-        if event.type in DEREGISTERED:
-            want.verify = True
-            return
-        held = self._held(job.id)
-        summary = after_registration(
-            want.summary or (held.summary if held is not None else None), job, index
-        )
-        if summary is None:
-            want.read_after = index
-        elif not want.read_after:
-            want.summary = summary
-
-    def _allocation_moved(
-        self, allocation: dict[str, Any], job: Job | None, summary: JobSummary | None, index: int
-    ) -> JobSummary | None:
-        """The summary once this allocation update is counted (None: read it instead)."""
-        alloc_id, status = allocation.get("ID"), allocation.get("ClientStatus")
-        group, created = allocation.get("TaskGroup"), allocation.get("CreateIndex")
-        if not (isinstance(alloc_id, str) and isinstance(status, str) and isinstance(group, str)):
-            return None
-        if len(self._statuses) >= ALLOCATIONS_REMEMBERED:
-            self._statuses.clear()
-        before = self._statuses.get(alloc_id)
-        self._statuses[alloc_id] = status
-        if summary is None or not isinstance(created, int):
-            return None
-        if job is not None and created < job.create_index:
-            return summary  # an earlier incarnation's: not counted in this summary
-        if before is None and created != index:
-            return None  # existed before the bridge heard of it: its old status is unknown
-        return after_allocation(summary, group, before, status, index)
-
     async def _resolve(
-        self, wanted: dict[str, _Wanted], position: int
+        self, wanted: dict[str, JobChange], position: int
     ) -> dict[str, ListedJob | None]:
         """Read what the events ask for; each job's state now, or None once purged."""
         verify = [job_id for job_id, want in wanted.items() if want.verify]
@@ -364,15 +273,3 @@ def _respecified(held: ListedJob | None, listed: ListedJob) -> bool:
 def _older(held: ListedJob | None, index: int) -> bool:
     """Whether the summary held may be older than a change at `index`."""
     return held is None or held.summary is None or held.summary.modify_index < index
-
-
-def _queued_moved(evaluation: dict[str, Any], summary: JobSummary | None) -> bool:
-    """Whether an evaluation's queued allocations differ from the summary held."""
-    queued = evaluation.get("QueuedAllocations") or {}
-    if summary is None:
-        return bool(queued)
-    groups = summary.summary
-    return any(
-        isinstance(count, int) and (groups[g].queued if g in groups else 0) != count
-        for g, count in queued.items()
-    )
