@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nomad_bridge.jobs.definitions import definition_path
 from nomad_bridge.sim import Simulator
-from tests.bridge.conftest import BridgeClient, NomadProbe, in_sync, job_spec, wait_until
+from tests.support import BridgeClient, NomadProbe, in_sync, job_spec, wait_until
 
 PREFIX = "nomad-bridge/jobs"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.bridge.conftest import wait_until
+from tests.support import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 WAITERS = 1000
