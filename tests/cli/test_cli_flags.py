@@ -11,7 +11,8 @@ import pytest
 from nomad_bridge.jobs.definitions import decode_items, definition_path
 from nomad_bridge.operator.cluster import Cluster
 from nomad_bridge.sim import ThreadHandle
-from tests.cli.conftest import RunCli, garbage_collect, register, service_job
+from nomad_bridge.sim.testing import service_job
+from tests.cli.harness import RunCli, garbage_collect, register
 
 
 def meta_of(client: nomad.Nomad, job_id: str) -> dict[str, str]:

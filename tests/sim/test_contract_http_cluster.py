@@ -11,20 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.sim.test_contract_support import (
-    NomadHttp,
-    config_with,
-    job_spec,
-    nomad_http,
-    read_job,
-    register,
-)
+from tests.sim.harness import NomadHttp, config_with, read_job, register
+from tests.support import job_spec
 
 OTHER = "other"
 ACL_TOKEN = "s3cret"
@@ -33,12 +26,6 @@ ACL_TOKEN = "s3cret"
 @pytest.fixture
 def sim_config(sim_config: Any) -> Any:
     return config_with(sim_config, namespaces=["default", OTHER])
-
-
-@pytest.fixture
-async def http(sim_server: Any) -> AsyncIterator[NomadHttp]:
-    async with nomad_http(sim_server.url) as client:
-        yield client
 
 
 # --- namespaces ------------------------------------------------------------------------------
@@ -96,9 +83,9 @@ async def test_same_id_in_two_namespaces_is_two_jobs(http: NomadHttp) -> None:
     Source: api-docs/index.mdx "Namespaces"; nomad/state/schema.go (jobs id index is
     Namespace + ID).
     """
-    await register(http, job_spec("ns-twin", count=1))
-    await register(http, job_spec("ns-twin", count=1), params={"namespace": OTHER})
-    await register(http, job_spec("ns-twin", count=3), params={"namespace": OTHER})
+    await register(http, job_spec("ns-twin", {"web": 1}))
+    await register(http, job_spec("ns-twin", {"web": 1}), params={"namespace": OTHER})
+    await register(http, job_spec("ns-twin", {"web": 3}), params={"namespace": OTHER})
 
     mine = await read_job(http, "ns-twin")
     theirs = (await http.get("/v1/job/ns-twin", params={"namespace": OTHER})).json()

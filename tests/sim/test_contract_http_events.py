@@ -18,7 +18,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.sim.test_contract_support import NomadHttp, job_spec, nomad_http, register
+from tests.sim.harness import NomadHttp, nomad_http, register
+from tests.support import job_spec
 
 FIRST_LINE_TIMEOUT_S = 1.0
 EVENT_TIMEOUT_S = 3.0
@@ -179,7 +180,7 @@ async def test_topic_with_a_job_id_only_sees_that_job(http: NomadHttp) -> None:
         await register(http, job_spec("ev-other"))
         await register(http, job_spec("ev-mine"))
         seen = await stream.until("JobRegistered", "ev-mine")
-        await register(http, job_spec("ev-other", count=2))
+        await register(http, job_spec("ev-other", {"web": 2}))
         seen += await stream.lines_for(QUIET_PERIOD_S)
 
     for line in seen:
@@ -276,7 +277,7 @@ async def test_scale_emits_job_registered_with_the_new_count(http: NomadHttp) ->
     Source: nomad/job_endpoint.go Job.Scale (raftApply JobRegisterRequestType);
     nomad/state/events.go MsgTypeEvents (JobRegisterRequestType → JobRegistered).
     """
-    await register(http, job_spec("ev-scale", job_type="batch"))
+    await register(http, job_spec("ev-scale", Type="batch"))
     async with _stream(http, topic="Job:ev-scale") as stream:
         await stream.line(FIRST_LINE_TIMEOUT_S)
         scaled = await http.post(
@@ -311,8 +312,8 @@ async def test_allocation_topic_filters_by_job_id_and_omits_the_job(http: NomadH
     """
     async with _stream(http, topic="Allocation:ev-alloc") as stream:
         await stream.line(FIRST_LINE_TIMEOUT_S)
-        await register(http, job_spec("ev-alloc", count=1))
-        await register(http, job_spec("ev-noise", count=1))
+        await register(http, job_spec("ev-alloc", {"web": 1}))
+        await register(http, job_spec("ev-noise", {"web": 1}))
         seen: list[dict[str, Any]] = []
         while not any(
             e["Type"] == "AllocationUpdated" and _alloc(e)["ClientStatus"] == "running"

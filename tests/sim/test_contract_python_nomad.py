@@ -18,7 +18,8 @@ import nomad
 import pytest
 from nomad.api import exceptions as nomad_exc
 
-from tests.sim.test_contract_support import config_with
+from tests.sim.harness import config_with
+from tests.support import job_spec
 
 T = TypeVar("T")
 
@@ -30,37 +31,6 @@ ACL_TOKEN = "s3cret"
 def _client(threaded_sim: Any, **kwargs: Any) -> nomad.Nomad:
     url = urlsplit(threaded_sim.url)
     return nomad.Nomad(host=url.hostname, port=url.port, timeout=5, **kwargs)
-
-
-def _job(
-    job_id: str,
-    *,
-    count: int = 1,
-    group: str = "web",
-    meta: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    job: dict[str, Any] = {
-        "ID": job_id,
-        "Name": job_id,
-        "Type": "service",
-        "Datacenters": ["dc1"],
-        "TaskGroups": [
-            {
-                "Name": group,
-                "Count": count,
-                "Tasks": [
-                    {
-                        "Name": "main",
-                        "Driver": "docker",
-                        "Config": {"image": "nginx:1.27"},
-                    }
-                ],
-            }
-        ],
-    }
-    if meta is not None:
-        job["Meta"] = meta
-    return job
 
 
 def _wait_for(what: str, probe: Callable[[], T | None]) -> T:
@@ -103,7 +73,7 @@ def test_register_job_answers_eval_id_and_indexes(client: nomad.Nomad) -> None:
     Source: api-docs/jobs.mdx "Create Job" sample response; nomad/structs/structs.go
     JobRegisterResponse; python-nomad nomad/api/jobs.py `register_job` returns `.json()`.
     """
-    answer = client.jobs.register_job({"Job": _job("pn-register")})
+    answer = client.jobs.register_job({"Job": job_spec("pn-register")})
 
     assert isinstance(answer["EvalID"], str)
     assert answer["EvalID"]
@@ -119,7 +89,7 @@ def test_get_jobs_lists_stub_with_summary(client: nomad.Nomad) -> None:
     Source: api-docs/jobs.mdx "List Jobs" sample response; nomad/structs/structs.go
     JobListStub and Job.Stub.
     """
-    client.jobs.register_job({"Job": _job("pn-list")})
+    client.jobs.register_job({"Job": job_spec("pn-list")})
 
     stubs = client.jobs.get_jobs()
 
@@ -140,7 +110,7 @@ def test_get_jobs_prefix_filters_by_id_prefix_in_id_order(client: nomad.Nomad) -
     (JobsByIDPrefix over the ID index).
     """
     for job_id in ("pn-beta", "other", "pn-alpha"):
-        client.jobs.register_job({"Job": _job(job_id)})
+        client.jobs.register_job({"Job": job_spec(job_id)})
 
     stubs = client.jobs.get_jobs(prefix="pn-")
 
@@ -154,7 +124,7 @@ def test_get_jobs_meta_true_adds_meta_to_stubs(client: nomad.Nomad) -> None:
     Source: api-docs/jobs.mdx "List Jobs" (`meta`); command/agent/job_endpoint.go
     jobListRequest (parseBool "meta"); nomad/structs/structs.go Job.Stub (Fields.Meta).
     """
-    client.jobs.register_job({"Job": _job("pn-meta", meta={"autostart": "true"})})
+    client.jobs.register_job({"Job": job_spec("pn-meta", Meta={"autostart": "true"})})
 
     with_meta = client.jobs.get_jobs(meta=True)
     without_meta = client.jobs.get_jobs()
@@ -169,7 +139,7 @@ def test_get_job_reads_the_full_job(client: nomad.Nomad) -> None:
     Source: api-docs/jobs.mdx "Read Job"; nomad/state/state_store.go upsertJobImpl (Version 0
     for a new job).
     """
-    client.jobs.register_job({"Job": _job("pn-read", count=2, meta={"k": "v"})})
+    client.jobs.register_job({"Job": job_spec("pn-read", {"web": 2}, Meta={"k": "v"})})
 
     job = client.job.get_job("pn-read")
 
@@ -188,7 +158,7 @@ def test_get_summary_reports_group_counters_and_children(client: nomad.Nomad) ->
     Source: api-docs/jobs.mdx "Read Job Summary"; nomad/structs/structs.go JobSummary,
     TaskGroupSummary (Unknown since v1.5), JobChildrenSummary.
     """
-    client.jobs.register_job({"Job": _job("pn-summary", count=2)})
+    client.jobs.register_job({"Job": job_spec("pn-summary", {"web": 2})})
 
     summary = client.job.get_summary("pn-summary")
 
@@ -207,8 +177,8 @@ def test_get_versions_lists_every_version_newest_first(client: nomad.Nomad) -> N
     (returns JobVersionsResponse); nomad/state/state_store.go JobVersionsByID (sorted by
     version, descending).
     """
-    client.jobs.register_job({"Job": _job("pn-versions", count=1)})
-    client.jobs.register_job({"Job": _job("pn-versions", count=3)})
+    client.jobs.register_job({"Job": job_spec("pn-versions", {"web": 1})})
+    client.jobs.register_job({"Job": job_spec("pn-versions", {"web": 3})})
 
     answer = client.job.get_versions("pn-versions")
 
@@ -222,7 +192,7 @@ def test_get_allocations_lists_the_jobs_allocations(client: nomad.Nomad) -> None
     Source: api-docs/jobs.mdx "List Job Allocations"; nomad/structs/structs.go AllocListStub
     (JobID, TaskGroup, ClientStatus, DesiredStatus).
     """
-    client.jobs.register_job({"Job": _job("pn-allocs", count=2)})
+    client.jobs.register_job({"Job": job_spec("pn-allocs", {"web": 2})})
 
     allocs = _wait_for(
         "two allocations",
@@ -243,7 +213,7 @@ def test_deregister_stops_job_with_new_version(client: nomad.Nomad) -> None:
     Source: api-docs/jobs.mdx "Stop a Job"; nomad/fsm.go handleJobDeregister (copies the job
     with Stop=true and upserts it, which writes a new version).
     """
-    client.jobs.register_job({"Job": _job("pn-stop")})
+    client.jobs.register_job({"Job": job_spec("pn-stop")})
 
     answer = client.job.deregister_job("pn-stop")
     job = client.job.get_job("pn-stop")
@@ -261,7 +231,7 @@ def test_deregister_purge_then_read_is_not_found(client: nomad.Nomad) -> None:
     Source: api-docs/jobs.mdx "Stop a Job" (`purge`); command/agent/job_endpoint.go jobDelete
     and jobQuery (404 "job not found").
     """
-    client.jobs.register_job({"Job": _job("pn-purge")})
+    client.jobs.register_job({"Job": job_spec("pn-purge")})
 
     client.job.deregister_job("pn-purge", purge=True)
 
@@ -288,11 +258,11 @@ def test_enforce_index_conflict_is_a_plain_500(client: nomad.Nomad) -> None:
     Source: nomad/job_endpoint.go Job.Register (fmt.Errorf with RegisterEnforceIndexErrPrefix);
     command/agent/http.go wrap (uncoded error → 500); python-nomad nomad/api/base.py.
     """
-    client.jobs.register_job({"Job": _job("pn-cas")})
+    client.jobs.register_job({"Job": job_spec("pn-cas")})
 
     with pytest.raises(nomad_exc.BaseNomadException) as caught:
         client.jobs.register_job(
-            {"Job": _job("pn-cas", count=5), "EnforceIndex": True, "JobModifyIndex": 999999}
+            {"Job": job_spec("pn-cas", {"web": 5}), "EnforceIndex": True, "JobModifyIndex": 999999}
         )
 
     assert type(caught.value) is nomad_exc.BaseNomadException
@@ -418,6 +388,6 @@ class TestWithAcl:
         """
         right = _client(threaded_sim, token=ACL_TOKEN)
 
-        right.jobs.register_job({"Job": _job("pn-acl")})
+        right.jobs.register_job({"Job": job_spec("pn-acl")})
 
         assert [s["ID"] for s in right.jobs.get_jobs()] == ["pn-acl"]

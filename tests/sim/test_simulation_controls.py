@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import aiohttp
 import pytest
 
 from nomad_bridge.sim import SimServer, Simulator
 from nomad_bridge.sim.testing import batch_job, job_status, service_job, summary_of, wait_until
+from tests import support
 
 CONDITION_TIMEOUT_S = 5.0
-
-
-async def eventually(check: Callable[[], bool]) -> None:
-    """For conditions outside the state store (connections, counters): poll with a deadline."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + CONDITION_TIMEOUT_S
-    while not check():
-        assert loop.time() < deadline, "condition not reached"
-        await asyncio.sleep(0.002)
 
 
 async def fetch(url: str, method: str = "GET", **kwargs: object) -> tuple[int, str]:
@@ -48,7 +39,7 @@ async def test_hang_outage_holds_requests_until_cleared(
     """`hang` accepts requests and never answers them until the outage is cleared."""
     simulator.controls.set_outage("hang")
     pending = asyncio.create_task(fetch(f"{sim_server.url}/v1/jobs"))
-    await eventually(lambda: simulator.controls.request_counts["GET /v1/jobs"] == 1)
+    await support.wait_until(lambda: simulator.controls.request_counts["GET /v1/jobs"] == 1)
     assert not pending.done()
     simulator.controls.set_outage(None)
     assert await asyncio.wait_for(pending, CONDITION_TIMEOUT_S) == (200, "[]")

@@ -13,7 +13,8 @@ from pydantic import SecretStr
 from nomad_bridge.app import create_app
 from nomad_bridge.nomad import NomadClient, NomadSettings
 from nomad_bridge.settings import BridgeSettings
-from tests.tls.conftest import Pki, ServeHttps, wait_until
+from tests.support import wait_until
+from tests.tls.harness import Pki, ServeHttps
 
 TOKEN = "7d41e2aa-acl-secret-never-shown"
 PROBLEM = "application/problem+json"
