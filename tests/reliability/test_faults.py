@@ -505,11 +505,10 @@ class TestNomadRefusesTheToken:
         nomad_settings: NomadSettings,
         web: str,
     ) -> None:
-        settings = self.with_token(nomad_settings, NOMAD_TOKEN)
-        bridge = await make_bridge(fast_settings(), nomad=settings)
         # A cluster at rest, as the bridge shows it: the view cannot move on its own while
-        # the token is refused, so the read below must be exactly this one.
-        await settled(bridge, simulator, nomad_probe)
+        # the token is refused, so the read below must show exactly this one.
+        settings = self.with_token(nomad_settings, NOMAD_TOKEN)
+        bridge = await synced_bridge(make_bridge, simulator, nomad_probe, nomad=settings)
         _, before = await view(bridge)
         assert by_name(before)["web"]["taskGroups"][0]["summary"]["running"] == 2
         simulator.acl = Acl("rotated-token")  # the bridge's token no longer works
@@ -538,8 +537,8 @@ class TestNomadRefusesTheToken:
         `BRIDGE_WATCH_WAIT_S`, 60 s): meanwhile `/ready` says 200 while every Nomad call the
         bridge makes is refused."""
         settings = self.with_token(nomad_settings, NOMAD_TOKEN)
-        bridge = await make_bridge(fast_settings(), nomad=settings)
-        await settled(bridge, simulator, nomad_probe)  # nothing left to wake the watch's query
+        # At rest: nothing is left to wake the watch's blocking query.
+        bridge = await synced_bridge(make_bridge, simulator, nomad_probe, nomad=settings)
         simulator.acl = Acl("rotated-token")
         try:
             assert_problem(

@@ -348,11 +348,11 @@ async def test_thousands_of_idle_connections_leave_room_for_a_normal_request(
                 writer.write(b"GET /jo")
             writers.append(writer)
         await asyncio.gather(*(w.drain() for w in writers))
-        answer = await ask(hostile, "GET", "/jobs", bound_s=2.0, headers=AUTH)
+        answer = await ask(hostile, "GET", "/jobs", bound_s=BOUND_S, headers=AUTH)
         assert answer.status == 200, str(answer)
         body = {"jobID": "web", "taskGroup": "frontend", "count": 2}
         change = await ask(
-            hostile, "POST", "/jobs/settaskgroupcount", body=body, bound_s=2.0, headers=AUTH
+            hostile, "POST", "/jobs/settaskgroupcount", body=body, bound_s=BOUND_S, headers=AUTH
         )
         assert change.status == 200, str(change)
     finally:

@@ -20,6 +20,7 @@ from tests.sim.harness import NomadHttp, config_with, read_job, register
 from tests.support import job_spec
 
 OTHER = "other"
+LINE_TIMEOUT_S = 10.0  # an event is a line at once; the bound only ends a broken test
 ACL_TOKEN = "s3cret"
 
 
@@ -310,7 +311,7 @@ async def test_event_stream_is_scoped_to_the_requested_namespace(http: NomadHttp
         await register(http, job_spec("ev-here"))
         keys: list[str] = []
         while "ev-here" not in keys:
-            raw = await asyncio.wait_for(resp.content.readline(), 3.0)
+            raw = await asyncio.wait_for(resp.content.readline(), LINE_TIMEOUT_S)
             line = json.loads(raw)
             keys += [e["Key"] for e in line.get("Events", [])]
 
