@@ -1,6 +1,6 @@
 """Helpers shared by the test packages. Fixtures live in the conftest files, which import
-from here; test modules import helpers from here (or from their package's own helper module,
-e.g. `tests/reliability/bounded.py`), never from a conftest.
+from here; test modules import helpers from here, or from their own package's helper module
+(`harness.py`; `tests/reliability/bounded.py`), never from a conftest.
 
 Waiting (a test never sleeps to let something happen: it waits for the condition)
 - `wait_until(condition, *, timeout_s=WAIT_TIMEOUT_S, what=None)`: re-checks a plain or async
@@ -32,7 +32,8 @@ The bridge in front of the simulator
   type (tests/bridge/conftest.py).
 - `NomadProbe`: reads (and sets up) what Nomad ended up with, over its HTTP API, independently
   of the bridge; the `nomad_probe` fixture.
-- `EXAMPLE_JOBS_DIR` (deploy/jobs, as `make run` seeds), `PERIODIC` (a periodic stanza).
+- `EXAMPLE_JOBS_DIR` (deploy/jobs, as `make run` seeds), `PERIODIC` (a periodic stanza),
+  `DEFINITIONS_PREFIX` (`BRIDGE_DEFINITIONS_PREFIX`'s default).
 
 Resources
 - `room_for_connections(n)`: raises this process's open-file limit so that `n` loopback

@@ -129,6 +129,8 @@ async def test_http_controls_drive_the_same_knobs(
     await fetch(f"{url}/_sim/requests", "DELETE")
     assert simulator.controls.request_counts == {}
 
+    # At rest (replacements placed, the child run): nothing writes after the reset but us.
+    await support.wait_until(lambda: support.simulator_idle(simulator))
     status, body = await fetch(f"{url}/_sim/reset-index", "POST", json={"to": 2})
     assert (status, body) == (200, '{"index": 2}')
     assert simulator.store.latest_index == 2
