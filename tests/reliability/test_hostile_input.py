@@ -266,7 +266,7 @@ async def test_a_job_nomad_cannot_address_is_left_out_of_startall_and_stopall(
 ) -> None:
     """Someone registered `web/summary` in Nomad directly. The view leaves it out (a path
     with it would reach web's summary), so no endpoint knows it; but bulk operations list
-    jobs from Nomad afresh (`JobOperations._listed_now`) and then fail on it, so every
+    jobs from Nomad afresh (`JobCatalog.listed_now`) and then fail on it, so every
     `stopall` answers a 400 problem — for a job no client can see."""
     for job_id in ("web", "web/summary"):
         simulator.register_job_spec(job_spec(job_id, {"g": 1}, Meta={"autostart": "true"}))
