@@ -2,8 +2,10 @@
 no Nomad request goes anywhere but the job's own path, and no token shows anywhere.
 
 Requests that aiohttp's HTTP parser refuses before the application sees them (a raw CR in a
-header, a 100 KB header line) are answered by aiohttp itself: a plain-text 400 and a
-closed connection. They are sent over raw sockets, since no HTTP client would send them.
+header, a 100 KB header line) are answered by aiohttp itself here, a 400 and a closed
+connection: this test server is aiohttp's own (`nomad-bridge serve` answers them with a
+problem, see test_malformed_http.py). They are sent over raw sockets, since no HTTP client
+would send them.
 """
 
 from __future__ import annotations
