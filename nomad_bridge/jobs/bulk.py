@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 R = TypeVar("R")
 
 DEADLINE_SETTING = "BRIDGE_BULK_DEADLINE_S"
+ANSWER_MARGIN_S = 0.2
+"""The work stops this much before the deadline (at most a tenth of it): time to answer."""
 
 
 class DeadlinePassed(nomad.Timeout):
@@ -35,11 +37,12 @@ class DeadlinePassed(nomad.Timeout):
 
 
 class Deadline:
-    """When one bulk call must answer, on the event loop's clock."""
+    """When one bulk call must stop working to answer in time, on the event loop's clock."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self.at = asyncio.get_running_loop().time() + seconds
+        margin_s = min(ANSWER_MARGIN_S, seconds / 10)
+        self.at = asyncio.get_running_loop().time() + seconds - margin_s
 
     def remaining_s(self) -> float:
         return max(0.0, self.at - asyncio.get_running_loop().time())

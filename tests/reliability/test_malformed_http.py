@@ -22,11 +22,13 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
+from nomad_bridge.api import handlers
 from nomad_bridge.api.malformed import BridgeRunner
 from nomad_bridge.app import create_app
 from nomad_bridge.logs import JsonFormatter
 from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.settings import BridgeSettings
+from tests.nomad.conftest import wait_until
 
 RELIABILITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 BOUND_S = 5.0
@@ -51,19 +53,24 @@ class Answer:
 
 
 @pytest.fixture
-async def port(nomad_settings: NomadSettings) -> AsyncIterator[int]:
-    """The bridge, as `nomad-bridge serve` runs it, on an ephemeral loopback port."""
+async def runner(nomad_settings: NomadSettings) -> AsyncIterator[BridgeRunner]:
+    """The bridge, as `nomad-bridge serve` runs it."""
     app = create_app(BridgeSettings(tokens=[SecretStr(TOKEN)]), nomad_settings)
-    runner = BridgeRunner(app, access_log=None)
-    await runner.setup()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    try:
-        await web.SockSite(runner, sock).start()
+    bridge = BridgeRunner(app, access_log=None)
+    await bridge.setup()
+    yield bridge
+    await bridge.cleanup()
+
+
+@pytest.fixture
+async def port(runner: BridgeRunner) -> AsyncIterator[int]:
+    """Where it listens: an ephemeral loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        site = web.SockSite(runner, sock)
+        await site.start()
         yield sock.getsockname()[1]
-    finally:
-        await runner.cleanup()
-        sock.close()
+        await site.stop()
 
 
 async def exchange(port: int, request: bytes) -> Answer:
@@ -187,6 +194,34 @@ async def test_a_body_that_cannot_be_decoded_is_a_400_problem(port: int) -> None
         "the request body could not be read: Can not decode content-encoding: gzip"
     )
     await still_serves(port)
+
+
+async def test_a_body_that_breaks_after_it_began_is_a_408_problem(
+    runner: BridgeRunner, port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiohttp's C parser reports a chunk broken after the request was dispatched to the
+    next request only: the read's own bound answers (shortened here from 10 s)."""
+    monkeypatch.setattr(handlers, "BODY_READ_TIMEOUT_S", 0.5)
+    assert runner.server is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        head = request(
+            b"POST /jobs/updatecounts HTTP/1.1", HOST, AUTH, b"Transfer-Encoding: chunked"
+        )
+        writer.write(head + b'3\r\n{"j\r\n')
+        await writer.drain()
+        await wait_until(lambda: runner.server is not None and runner.server.requests_count > 0)
+        writer.write(b"zz\r\n")
+        await writer.drain()
+        async with asyncio.timeout(BOUND_S):
+            status_line = await reader.readline()
+            raw = await reader.readuntil(b"}")
+    finally:
+        writer.close()
+
+    assert status_line.startswith(b"HTTP/1.1 408 "), status_line
+    body = json.loads(raw.partition(b"\r\n\r\n")[2])
+    assert body["detail"] == "the body did not arrive within 0.5 s"
 
 
 async def test_a_malformed_request_echoes_and_logs_no_token(
