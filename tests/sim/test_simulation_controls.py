@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import aiohttp
 import pytest
@@ -60,6 +61,23 @@ async def test_refuse_outage_closes_the_port_and_reopens_it(
     with pytest.raises(aiohttp.ClientConnectorError):
         await fetch(f"{sim_server.url}/v1/jobs")
     simulator.controls.set_outage(None)
+    assert await fetch(f"{sim_server.url}/v1/jobs") == (200, "[]")
+
+
+async def test_refuse_keeps_the_port_so_that_clearing_it_always_listens_again(
+    simulator: Simulator, sim_server: SimServer
+) -> None:
+    """While refusing, the port stays bound to the simulator without listening: nothing else
+    can take it meanwhile (another server, or an outgoing connection's ephemeral port on a
+    busy machine), so clearing the outage never fails with "address already in use"."""
+    simulator.controls.set_outage("refuse")
+    try:
+        with socket.socket() as other, pytest.raises(OSError, match="in use"):
+            other.bind(("127.0.0.1", sim_server.port))
+        with pytest.raises(aiohttp.ClientConnectorError):
+            await fetch(f"{sim_server.url}/v1/jobs")
+    finally:
+        simulator.controls.set_outage(None)
     assert await fetch(f"{sim_server.url}/v1/jobs") == (200, "[]")
 
 
