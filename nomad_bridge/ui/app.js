@@ -36,7 +36,8 @@ function showTotals() {
   $("total-failed").textContent = String(sum.failed);
   const shown = table.shownCount();
   $("total-shown").textContent = shown === jobs.length ? "" : `showing ${shown}`;
-  $("empty").hidden = shown > 0 || jobs.length === 0;
+  $("empty").hidden = shown > 0;
+  $("empty").textContent = jobs.length === 0 ? "No job is listed." : "No job matches the filter.";
 }
 
 function currentFilter() {

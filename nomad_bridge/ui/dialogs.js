@@ -16,6 +16,12 @@ export function confirmJobs({ title, text, jobs, ok }) {
     item.textContent = name;
     return item;
   });
+  if (jobs.length === 0) {
+    const none = document.createElement("li");
+    none.className = "more";
+    none.textContent = "none, as this page sees them";
+    items.push(none);
+  }
   if (jobs.length > LISTED_MAX) {
     const more = document.createElement("li");
     more.className = "more";

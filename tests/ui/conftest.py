@@ -79,3 +79,16 @@ def open_dashboard(browser: Browser) -> Iterator[OpenDashboard]:
         context.close()
     problems = [problem for dashboard in dashboards for problem in dashboard.problems]
     assert not problems, problems
+
+
+@pytest.fixture
+def stage(request: pytest.FixtureRequest, make_stage: MakeStage) -> Stage:
+    """A stage holding the test module's `JOBS`."""
+    jobs: list[dict[str, Any]] = request.module.JOBS
+    return make_stage(jobs)
+
+
+@pytest.fixture
+def dashboard(stage: Stage, open_dashboard: OpenDashboard) -> Dashboard:
+    """The dashboard of `stage`, open."""
+    return open_dashboard(stage.page_url)

@@ -24,25 +24,13 @@ from yarl import URL
 from nomad_bridge.app import create_app
 from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.settings import BridgeSettings
-from nomad_bridge.sim import SimConfig, SimServer, Simulator
+from nomad_bridge.sim import SimServer, Simulator
 from nomad_bridge.sim.controls import OutageMode
-from nomad_bridge.sim.testing import service_job
+from nomad_bridge.sim.testing import fast_config, service_job
 
 T = TypeVar("T")
 START_TIMEOUT_S = 30.0
 HTTP_TIMEOUT_S = 10.0
-
-
-def fast_sim() -> SimConfig:
-    """Simulated time compressed so allocations settle within tens of milliseconds."""
-    return SimConfig(
-        eval_delay_s=0.005,
-        alloc_start_delay_s=0.01,
-        alloc_stop_delay_s=0.01,
-        batch_run_s=0.05,
-        deployment_min_healthy_s=0.02,
-        reschedule_delay_s=0.03,
-    )
 
 
 def job(
@@ -244,7 +232,7 @@ def start_stage(
 ) -> Stage:
     """A simulator holding `jobs`, and a bridge in front of it, once the bridge is ready."""
     settings = settings or BridgeSettings()
-    simulator = Simulator(fast_sim())
+    simulator = Simulator(fast_config())
     stops: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
     async def start() -> tuple[str, str]:

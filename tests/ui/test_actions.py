@@ -5,8 +5,8 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from nomad_bridge.settings import BridgeSettings
-from tests.ui.browser import OpenDashboard, wait_for
-from tests.ui.stage import MakeStage, job
+from tests.ui.browser import Dashboard, OpenDashboard, wait_for
+from tests.ui.stage import MakeStage, Stage, job
 
 JOBS = [
     job("web", {"frontend": 2, "api": 1}, autostart=True),
@@ -18,10 +18,8 @@ JOBS = [
 
 
 def test_start_and_stop_from_the_page_change_what_nomad_holds(
-    make_stage: MakeStage, open_dashboard: OpenDashboard
+    stage: Stage, dashboard: Dashboard
 ) -> None:
-    stage = make_stage(JOBS)
-    dashboard = open_dashboard(stage.page_url)
     game = dashboard.row("game")
     expect(game.locator(".badge")).to_have_text("dead")
 
@@ -37,11 +35,7 @@ def test_start_and_stop_from_the_page_change_what_nomad_holds(
     expect(game.locator(".badge")).to_have_text("dead")
 
 
-def test_a_cancelled_stop_changes_nothing(
-    make_stage: MakeStage, open_dashboard: OpenDashboard
-) -> None:
-    stage = make_stage(JOBS)
-    dashboard = open_dashboard(stage.page_url)
+def test_a_cancelled_stop_changes_nothing(stage: Stage, dashboard: Dashboard) -> None:
     dashboard.row("web").locator("[data-action=stop]").click()
     dashboard.page.locator("#confirm-cancel").click()
     expect(dashboard.page.locator("#confirm")).to_be_hidden()
@@ -50,10 +44,8 @@ def test_a_cancelled_stop_changes_nothing(
 
 
 def test_startall_confirmation_lists_the_jobs_and_results_show_per_job(
-    make_stage: MakeStage, open_dashboard: OpenDashboard
+    stage: Stage, dashboard: Dashboard
 ) -> None:
-    stage = make_stage(JOBS)
-    dashboard = open_dashboard(stage.page_url)
     expect(dashboard.page.locator("#total-jobs")).to_have_text("5")
 
     dashboard.page.locator("#start-all").click()
@@ -67,10 +59,8 @@ def test_startall_confirmation_lists_the_jobs_and_results_show_per_job(
 
 
 def test_stopall_confirmation_lists_the_jobs_and_stops_them(
-    make_stage: MakeStage, open_dashboard: OpenDashboard
+    stage: Stage, dashboard: Dashboard
 ) -> None:
-    stage = make_stage(JOBS)
-    dashboard = open_dashboard(stage.page_url)
     expect(dashboard.row("cache").locator(".badge")).to_have_text("dead")
 
     dashboard.page.locator("#stop-all").click()
@@ -84,10 +74,8 @@ def test_stopall_confirmation_lists_the_jobs_and_stops_them(
 
 
 def test_plus_one_minus_one_and_set_count_change_the_count_nomad_holds(
-    make_stage: MakeStage, open_dashboard: OpenDashboard
+    stage: Stage, dashboard: Dashboard
 ) -> None:
-    stage = make_stage(JOBS)
-    dashboard = open_dashboard(stage.page_url)
     frontend = dashboard.group("web", "frontend")
     expect(frontend.locator(".count")).to_have_text("2")
 
@@ -107,11 +95,7 @@ def test_plus_one_minus_one_and_set_count_change_the_count_nomad_holds(
     assert stage.group_count("web", "api") == 1
 
 
-def test_a_400_shows_its_detail_next_to_the_group(
-    make_stage: MakeStage, open_dashboard: OpenDashboard
-) -> None:
-    stage = make_stage(JOBS)
-    dashboard = open_dashboard(stage.page_url)
+def test_a_400_shows_its_detail_next_to_the_group(stage: Stage, dashboard: Dashboard) -> None:
     api = dashboard.group("web", "api")
     api.locator("input.set-value").fill("-1")
     api.locator("[data-action=set]").click()
@@ -144,11 +128,7 @@ def test_a_409_shows_its_detail_next_to_the_group(
     assert stage.group_count("web", "frontend") == 2
 
 
-def test_a_button_is_disabled_while_its_request_runs(
-    make_stage: MakeStage, open_dashboard: OpenDashboard
-) -> None:
-    stage = make_stage(JOBS)
-    dashboard = open_dashboard(stage.page_url)
+def test_a_button_is_disabled_while_its_request_runs(stage: Stage, dashboard: Dashboard) -> None:
     start = dashboard.row("game").locator("[data-action=start]")
     expect(start).to_be_enabled()
 

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 from pydantic import SecretStr
 
 from nomad_bridge.settings import BridgeSettings
-from tests.ui.browser import OpenDashboard
-from tests.ui.stage import MakeStage, job
+from tests.ui.browser import Dashboard, OpenDashboard
+from tests.ui.stage import MakeStage, Stage, job
 
 JOBS = [job("web", {"frontend": 2}, autostart=True), job("cache", {"redis": 1})]
 TOKEN = "s3cret-token"
 TOKEN_KEY = "nomad-bridge.token"
 SHORT_WAITS = "?wait=1s"  # each long poll waits 1 s: an outage shows within about a second
+
+
+@pytest.fixture
+def guarded(make_stage: MakeStage) -> Stage:
+    """A bridge that needs a bearer token (`BRIDGE_TOKENS`)."""
+    return make_stage(JOBS, BridgeSettings(tokens=[SecretStr(TOKEN)]))
+
+
+@pytest.fixture
+def guarded_dashboard(guarded: Stage, open_dashboard: OpenDashboard) -> Dashboard:
+    return open_dashboard(guarded.page_url)
 
 
 def enter_token(page: Page, token: str, reason: str) -> None:
@@ -24,11 +36,9 @@ def enter_token(page: Page, token: str, reason: str) -> None:
 
 
 def test_with_tokens_the_page_loads_asks_for_a_token_and_sends_it_as_bearer(
-    make_stage: MakeStage, open_dashboard: OpenDashboard
+    guarded_dashboard: Dashboard,
 ) -> None:
-    stage = make_stage(JOBS, BridgeSettings(tokens=[SecretStr(TOKEN)]))
-    dashboard = open_dashboard(stage.page_url)
-    page = dashboard.page
+    dashboard, page = guarded_dashboard, guarded_dashboard.page
     sent: list[str | None] = []
     page.on("request", lambda request: sent.append(request.headers.get("authorization")))
 
@@ -45,11 +55,9 @@ def test_with_tokens_the_page_loads_asks_for_a_token_and_sends_it_as_bearer(
 
 
 def test_a_refused_token_is_asked_for_again_and_the_action_then_done(
-    make_stage: MakeStage, open_dashboard: OpenDashboard
+    guarded: Stage, guarded_dashboard: Dashboard
 ) -> None:
-    stage = make_stage(JOBS, BridgeSettings(tokens=[SecretStr(TOKEN)]))
-    dashboard = open_dashboard(stage.page_url)
-    page = dashboard.page
+    stage, dashboard, page = guarded, guarded_dashboard, guarded_dashboard.page
     enter_token(page, TOKEN, "This bridge needs a token.")
     dashboard.expect_live()
     page.evaluate(f"() => sessionStorage.setItem('{TOKEN_KEY}', 'revoked')")
@@ -62,9 +70,8 @@ def test_a_refused_token_is_asked_for_again_and_the_action_then_done(
 
 
 def test_the_page_shows_stale_then_live_across_a_nomad_outage(
-    make_stage: MakeStage, open_dashboard: OpenDashboard
+    stage: Stage, open_dashboard: OpenDashboard
 ) -> None:
-    stage = make_stage(JOBS)
     dashboard = open_dashboard(stage.page_url + SHORT_WAITS)
     dashboard.expect_live()
     expect(dashboard.group("web", "frontend").locator(".count")).to_have_text("2")
@@ -82,9 +89,8 @@ def test_the_page_shows_stale_then_live_across_a_nomad_outage(
 
 
 def test_the_page_reconnects_with_backoff_keeping_the_last_view(
-    make_stage: MakeStage, open_dashboard: OpenDashboard
+    stage: Stage, open_dashboard: OpenDashboard
 ) -> None:
-    stage = make_stage(JOBS)
     dashboard = open_dashboard(stage.page_url + SHORT_WAITS)
     dashboard.expect_live()
     dashboard.page.context.route("**/jobs?*", lambda route: route.abort("connectionrefused"))

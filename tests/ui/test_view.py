@@ -5,8 +5,8 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from nomad_bridge.settings import BridgeSettings
-from tests.ui.browser import OpenDashboard, as_shown, wait_for
-from tests.ui.stage import MakeStage, job
+from tests.ui.browser import Dashboard, OpenDashboard, as_shown, wait_for
+from tests.ui.stage import MakeStage, Stage, job
 
 JOBS = [
     job("web", {"frontend": 2, "api": 1}, autostart=True),
@@ -14,6 +14,8 @@ JOBS = [
     job("batch-report", {"report": 1}, by_cluster=True, stop=True),
     job("game", {"lobby": 1, "match": 3}),
 ]
+
+
 MARK_DOCUMENT = "() => { window.sameDocument = true; }"
 SAME_DOCUMENT = "() => window.sameDocument === true"
 COUNT_MUTATIONS = """() => {
@@ -30,10 +32,8 @@ COUNT_MUTATIONS = """() => {
 
 
 def test_the_page_shows_every_job_and_count_as_get_jobs_has_them(
-    make_stage: MakeStage, open_dashboard: OpenDashboard
+    stage: Stage, dashboard: Dashboard
 ) -> None:
-    stage = make_stage(JOBS)
-    dashboard = open_dashboard(stage.page_url)
     dashboard.expect_live()
 
     def same_as_the_api() -> bool:
@@ -51,11 +51,7 @@ def test_the_page_shows_every_job_and_count_as_get_jobs_has_them(
     )
 
 
-def test_a_change_made_on_nomad_appears_without_reload(
-    make_stage: MakeStage, open_dashboard: OpenDashboard
-) -> None:
-    stage = make_stage(JOBS)
-    dashboard = open_dashboard(stage.page_url)
+def test_a_change_made_on_nomad_appears_without_reload(stage: Stage, dashboard: Dashboard) -> None:
     expect(dashboard.group("web", "frontend").locator(".count")).to_have_text("2")
     dashboard.page.evaluate(MARK_DOCUMENT)
 
@@ -68,11 +64,7 @@ def test_a_change_made_on_nomad_appears_without_reload(
     assert dashboard.page.evaluate(SAME_DOCUMENT)
 
 
-def test_an_update_changes_only_the_rows_that_changed(
-    make_stage: MakeStage, open_dashboard: OpenDashboard
-) -> None:
-    stage = make_stage(JOBS)
-    dashboard = open_dashboard(stage.page_url)
+def test_an_update_changes_only_the_rows_that_changed(stage: Stage, dashboard: Dashboard) -> None:
     wait_for(lambda: dashboard.table() == as_shown(stage.jobs()), "the table is settled")
     dashboard.page.evaluate(COUNT_MUTATIONS)
 
@@ -83,10 +75,8 @@ def test_an_update_changes_only_the_rows_that_changed(
 
 
 def test_the_filter_by_name_status_and_flag_survives_updates(
-    make_stage: MakeStage, open_dashboard: OpenDashboard
+    stage: Stage, dashboard: Dashboard
 ) -> None:
-    stage = make_stage(JOBS)
-    dashboard = open_dashboard(stage.page_url)
     page = dashboard.page
     expect(page.locator("#total-jobs")).to_have_text("4")
 
