@@ -10,6 +10,8 @@ from typing import Any
 
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Locator, Page, Playwright, expect
 
+from tests.ui.stage import Stage
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     # Playwright adds a fresh --user-data-dir (a temporary directory) to every launch.
@@ -114,6 +116,11 @@ class Dashboard:
     @property
     def connection(self) -> Locator:
         return self.page.locator("#connection")
+
+    def expect_settled(self, stage: Stage) -> None:
+        """Until the page shows `GET /jobs` of a cluster whose allocations are all placed."""
+        views = stage.settled_jobs()
+        wait_for(lambda: self.table() == as_shown(views), "the page shows the settled jobs")
 
     def expect_live(self) -> None:
         expect(self.connection).to_have_attribute("data-state", "live")

@@ -202,6 +202,26 @@ class Stage:
         views: list[dict[str, Any]] = answer.json()
         return views
 
+    def settled_jobs(self) -> list[dict[str, Any]]:
+        """`GET /jobs` once no allocation is on its way (every running group at its count)."""
+
+        def settled(view: dict[str, Any]) -> bool:
+            return all(
+                g["summary"]["starting"] == 0
+                and g["summary"]["queued"] == 0
+                and (view["status"] == "dead" or g["summary"]["running"] == g["count"])
+                for g in view["taskGroups"]
+            )
+
+        deadline = time.monotonic() + HTTP_TIMEOUT_S
+        while True:
+            views = self.jobs()
+            if all(settled(view) for view in views):
+                return views
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"allocations did not settle: {views}")
+            time.sleep(0.02)
+
     def in_sync(self) -> None:
         """Until the bridge's view reflects everything Nomad holds now."""
         target = int(

@@ -46,7 +46,7 @@ def test_a_cancelled_stop_changes_nothing(stage: Stage, dashboard: Dashboard) ->
 def test_startall_confirmation_lists_the_jobs_and_results_show_per_job(
     stage: Stage, dashboard: Dashboard
 ) -> None:
-    expect(dashboard.page.locator("#total-jobs")).to_have_text("5")
+    dashboard.expect_settled(stage)
 
     dashboard.page.locator("#start-all").click()
     assert dashboard.confirm() == ["cache", "reports"]
@@ -61,7 +61,7 @@ def test_startall_confirmation_lists_the_jobs_and_results_show_per_job(
 def test_stopall_confirmation_lists_the_jobs_and_stops_them(
     stage: Stage, dashboard: Dashboard
 ) -> None:
-    expect(dashboard.row("cache").locator(".badge")).to_have_text("dead")
+    dashboard.expect_settled(stage)
 
     dashboard.page.locator("#stop-all").click()
     assert dashboard.confirm() == ["metrics", "web"]

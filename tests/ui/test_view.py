@@ -16,6 +16,7 @@ JOBS = [
 ]
 
 
+CHANGE_SHOWN_MS = 2000
 MARK_DOCUMENT = "() => { window.sameDocument = true; }"
 SAME_DOCUMENT = "() => window.sameDocument === true"
 COUNT_MUTATIONS = """() => {
@@ -35,14 +36,12 @@ def test_the_page_shows_every_job_and_count_as_get_jobs_has_them(
     stage: Stage, dashboard: Dashboard
 ) -> None:
     dashboard.expect_live()
+    views = stage.settled_jobs()
 
-    def same_as_the_api() -> bool:
-        return dashboard.table() == as_shown(stage.jobs())
-
-    wait_for(same_as_the_api, "the table shows GET /jobs")
+    wait_for(lambda: dashboard.table() == as_shown(views), "the table shows GET /jobs")
     assert [row["name"] for row in dashboard.table()] == ["batch-report", "cache", "game", "web"]
-    views = stage.jobs()
     running = sum(g["summary"]["running"] for v in views for g in v["taskGroups"])
+    assert running == 8
     expect(dashboard.page.locator("#total-jobs")).to_have_text("4")
     expect(dashboard.page.locator("#total-running")).to_have_text(str(running))
     expect(dashboard.page.locator("#total-failed")).to_have_text("0")
@@ -59,13 +58,16 @@ def test_a_change_made_on_nomad_appears_without_reload(stage: Stage, dashboard: 
     changed["TaskGroups"][0]["Count"] = 5
     stage.register(changed)  # straight on Nomad, not through the bridge
 
-    expect(dashboard.group("web", "frontend").locator(".count")).to_have_text("5")
+    # The promise is "within 2 s"; `make bench` measures the real figure (p99 well under 1 s).
+    expect(dashboard.group("web", "frontend").locator(".count")).to_have_text(
+        "5", timeout=CHANGE_SHOWN_MS
+    )
     expect(dashboard.group("web", "frontend").locator(".number.running")).to_have_text("5 running")
     assert dashboard.page.evaluate(SAME_DOCUMENT)
 
 
 def test_an_update_changes_only_the_rows_that_changed(stage: Stage, dashboard: Dashboard) -> None:
-    wait_for(lambda: dashboard.table() == as_shown(stage.jobs()), "the table is settled")
+    dashboard.expect_settled(stage)
     dashboard.page.evaluate(COUNT_MUTATIONS)
 
     stage.register({**stage.nomad_job("game"), "Meta": {"autostart": "true"}})
