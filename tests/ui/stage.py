@@ -21,6 +21,7 @@ import requests
 from aiohttp import web
 from yarl import URL
 
+from nomad_bridge.api.malformed import BridgeRunner
 from nomad_bridge.app import create_app
 from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.settings import BridgeSettings
@@ -267,7 +268,7 @@ def start_stage(
             nomad_url = await proxy.start()
             stops.append(proxy.stop)
         nomad = NomadSettings(addr=nomad_url, token=None, region=None, namespace="default")
-        runner = web.AppRunner(create_app(settings, nomad), access_log=None)
+        runner = BridgeRunner(create_app(settings, nomad), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         stops.append(runner.cleanup)
