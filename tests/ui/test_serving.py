@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+import tomllib
+from fnmatch import fnmatch
+from pathlib import Path
 
 import pytest
 import requests
 from pydantic import SecretStr
 
+from nomad_bridge.api.ui import ASSETS, STATIC_DIR
 from nomad_bridge.settings import BridgeSettings
 from tests.ui.stage import HTTP_TIMEOUT_S, MakeStage, Stage, job
 
 TOKEN = "t0ken"
+REPO = Path(__file__).resolve().parents[2]
 IMPORT = re.compile(r"""^import .* from "\./([\w.-]+)";$""", re.MULTILINE)
 REFERENCE = re.compile(r"""(?:src|href)="ui/([\w.-]+)\"""")
 
@@ -77,3 +82,13 @@ def test_an_unchanged_file_is_not_sent_again(stage: Stage) -> None:
     again = get(f"{stage.page_url}/style.css", **{"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
     assert again.content == b""
+
+
+def test_every_file_of_the_dashboard_ships_in_the_package() -> None:
+    """Installed from a wheel, the package holds only what `package-data` names."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["nomad_bridge"]
+    files = [path.relative_to(STATIC_DIR.parent).as_posix() for path in STATIC_DIR.iterdir()]
+    assert files
+    assert [name for name in files if not any(fnmatch(name, p) for p in patterns)] == []
+    assert sorted(ASSETS) == sorted(Path(name).name for name in files)
