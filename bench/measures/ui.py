@@ -170,7 +170,7 @@ async def measure_ui(bench: Bench) -> UiResult | None:
             shown = await page.evaluate(SHOWN, SHOWN_MARK)
         finally:
             await browser.close()
-    return UiResult(
+    result = UiResult(
         jobs=UI_JOBS,
         first_render_ms=float(first[0][0]),
         render_ms=[float(duration) for duration, _, _ in renders],
@@ -180,3 +180,14 @@ async def measure_ui(bench: Bench) -> UiResult | None:
         change_to_screen_ms=screen,
         change_to_answer_ms=answer,
     )
+    figures = result.to_json()
+    log.info(
+        "ui jobs=%d render p50=%.1fms frame p50=%.1fms change→screen p99=%.0fms "
+        "(change→API answer p99=%.0fms)",
+        UI_JOBS,
+        figures["render_ms_p50"],
+        figures["frame_ms_p50"],
+        figures["change_to_screen_ms_p99"],
+        figures["change_to_answer_ms_p99"],
+    )
+    return result
