@@ -15,12 +15,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 import nomad
 import pytest
 
 from nomad_bridge.sim import SimConfig, ThreadHandle
+from tests.sim.test_contract_python_nomad import _client, _job
+from tests.sim.test_contract_python_nomad import _no_nomad_environment as _no_nomad_environment
 from tests.sim.test_contract_support import config_with
 
 HEARTBEAT_S = 0.05
@@ -31,34 +32,6 @@ THREAD_STOP_TIMEOUT_S = 5.0
 @pytest.fixture
 def sim_config(sim_config: SimConfig) -> SimConfig:
     return config_with(sim_config, heartbeat_interval_s=HEARTBEAT_S, namespaces=["default", "team"])
-
-
-@pytest.fixture(autouse=True)
-def _no_nomad_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """python-nomad reads NOMAD_* variables; the developer's shell must not redirect it."""
-    for name in ("NOMAD_ADDR", "NOMAD_TOKEN", "NOMAD_NAMESPACE", "NOMAD_REGION"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def _client(threaded_sim: ThreadHandle) -> nomad.Nomad:
-    url = urlsplit(threaded_sim.url)
-    return nomad.Nomad(host=url.hostname, port=url.port, timeout=5)
-
-
-def _job(job_id: str) -> dict[str, Any]:
-    return {
-        "ID": job_id,
-        "Name": job_id,
-        "Type": "batch",
-        "Datacenters": ["dc1"],
-        "TaskGroups": [
-            {
-                "Name": "web",
-                "Count": 1,
-                "Tasks": [{"Name": "main", "Driver": "docker", "Config": {"image": "busybox"}}],
-            }
-        ],
-    }
 
 
 @contextmanager
