@@ -17,6 +17,7 @@ from nomad_bridge.jobs.errors import JobNotFound
 from nomad_bridge.jobs.view import FlagKeys, JobView, collected_job_view, job_view
 from nomad_bridge.nomad import NomadClient
 from nomad_bridge.nomad import errors as nomad
+from nomad_bridge.nomad.endpoints import routable_job_id
 from nomad_bridge.nomad.models import Job, JobSummary
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ async def bounded_map(
 
 
 class JobCatalog:
-    """Reads one listed job fresh from Nomad, as a mutation needs it for check-and-set."""
+    """Reads listed jobs fresh from Nomad: one, as a mutation needs it for check-and-set, or
+    all, as startall/stopall need them."""
 
     def __init__(self, client: NomadClient, definitions: DefinitionStore) -> None:
         self._client = client
@@ -79,3 +81,21 @@ class JobCatalog:
         if job.parent_id:
             raise JobNotFound(job_id)
         return ListedJob(job, None)
+
+    async def listed_now(self) -> dict[str, tuple[bool, dict[str, str] | None]]:
+        """Every listed job's (stopped, Meta) as Nomad has them now.
+
+        Bulk operations act on Nomad's present state (the job list and the saved definitions)
+        rather than on the live view, which may trail a change made directly in Nomad.
+        """
+        stubs = (await self._client.list_jobs(meta=True)).value
+        listed = {
+            stub.id: (stub.stop, stub.meta)
+            for stub in stubs
+            if not stub.parent_id and routable_job_id(stub.id)  # as the live view lists them
+        }
+        in_nomad = {stub.id for stub in stubs}
+        for job_id, saved in (await self._definitions.load_all()).items():
+            if job_id not in in_nomad:
+                listed[job_id] = (True, saved.job.meta)
+        return listed
