@@ -135,9 +135,7 @@ async def test_variables_follow_their_path_rules(simulator: Simulator, http: Nom
 async def test_parse_and_gc(simulator: Simulator, http: NomadHttp) -> None:
     """Parsing takes parse-job (in `read`) or submit-job; a forced GC takes management."""
     reader = _client(simulator, http, {"default": "read"})
-    hcl = {
-        "JobHCL": 'job "p" {\n  group "g" {\n    task "t" {\n      driver = "docker"\n    }\n  }\n}\n'
-    }
+    hcl = {"JobHCL": 'job "p" {\n group "g" {\n task "t" {\n driver = "docker"\n }\n }\n}\n'}
 
     assert (await reader.call("POST", "/v1/jobs/parse", body=hcl)).status == 200
     assert (await reader.call("PUT", "/v1/system/gc")).status == 403
