@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from multidict import MultiMapping
 
-from nomad_bridge.sim.acl import Token, request_token
+from nomad_bridge.sim.acl import Token
 from nomad_bridge.sim.durations import DurationError, parse_go_duration
 from nomad_bridge.sim.errors import (
     INVALID_METHOD,
@@ -143,18 +143,17 @@ def _bad_duration(text: str) -> bool:
     return False
 
 
-def _authorize(sim: Simulator, request: web.Request, topics: Topics, namespace: str) -> Token:
-    """Event.stream: authenticate, forward, resolve the ACL, validate the topics."""
-    token = sim.acl.resolve(request_token(request))
-    if token is None:
-        raise NomadError(403, PERMISSION_DENIED)
+def _authorize(
+    sim: Simulator, request: web.Request, topics: Topics, namespace: str
+) -> tuple[Token, frozenset[str]]:
+    """Event.stream: authenticate, forward, then validate the topics in the namespaces."""
+    token = sim.acl.authenticate(request)
     if (request.rel_url.query.get("region") or sim.config.region) != sim.config.region:
         raise NomadError(500, NO_PATH_TO_REGION)
-    if sim.controls.event_stream_fault == "forbidden":
+    namespaces = allowed_namespaces(sim, token, namespace, topics)
+    if namespaces is None or sim.controls.event_stream_fault == "forbidden":
         raise NomadError(403, PERMISSION_DENIED)
-    if allowed_namespaces(sim, token, namespace, topics) is None:
-        raise NomadError(403, PERMISSION_DENIED)
-    return token
+    return token, namespaces
 
 
 async def event_stream(request: web.Request, sim: Simulator, _: str) -> web.StreamResponse:
@@ -169,11 +168,10 @@ async def event_stream(request: web.Request, sim: Simulator, _: str) -> web.Stre
     status, prelude = _quirks(query)
     namespace = query.get("namespace") or "default"
     try:
-        token = _authorize(sim, request, topics, namespace)
+        token, namespaces = _authorize(sim, request, topics, namespace)
     except NomadError as err:
         body = (prelude + err.message).encode()
         return web.Response(status=status or err.status, body=body, headers=STREAM_HEADERS)
-    namespaces = allowed_namespaces(sim, token, namespace, topics) or frozenset()
     subscription = sim.events.subscribe(
         index % UINT64, SubscribeRequest(topics, namespace, namespaces, token.secret_id)
     )
