@@ -782,6 +782,23 @@ async def test_methods_other_than_get_are_405(sim_server: SimServer) -> None:
     assert answer[0::2] == (405, "Invalid method")
 
 
+async def test_a_bad_wait_is_400_invalid_wait_time_and_streams_on(sim_server: SimServer) -> None:
+    """`wait` means nothing here, yet the usual query parsing checks it: a bad duration sets
+    400 and writes `Invalid wait time`, and the stream follows that text.
+
+    Source: command/agent/http.go parseWait (time.ParseDuration error → 400 "Invalid wait
+    time", return true); command/agent/event_endpoint.go (s.parse's result is ignored).
+    """
+    async with (
+        nomad_http(sim_server.url) as raw,
+        raw.session.get(stream_url(sim_server.url, [("topic", "Job"), ("wait", "30")])) as response,
+    ):
+        head = await EventStream(response).raw_line()
+
+    assert response.status == 400
+    assert head == b"Invalid wait time{}\n"
+
+
 async def test_an_unknown_region_is_500_no_path_to_region(sim_server: SimServer) -> None:
     """A region the cluster cannot forward to is 500 `No path to region`, sent after the
     stream's JSON content type was set.
