@@ -6,6 +6,8 @@ Waiting (a test never sleeps to let something happen: it waits for the condition
 - `wait_until(condition, *, timeout_s=WAIT_TIMEOUT_S, what=None)`: re-checks a plain or async
   condition until it returns something truthy, returns that, and fails the test (saying
   `what` never happened, and the last value seen) if it does not within `timeout_s`.
+  `wait_until_sync(...)`: the same for synchronous tests (python-nomad, Playwright), blocking
+  the thread between checks.
   A predicate on an in-process `Simulator`'s own state uses
   `nomad_bridge.sim.testing.wait_until` instead: it re-checks on every state change, so a
   state that lasts 10 ms cannot slip between two polls.
@@ -46,9 +48,10 @@ import asyncio
 import inspect
 import json
 import resource
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any, NoReturn, TypeVar, overload
 
 import aiohttp
 import pytest
@@ -78,7 +81,7 @@ MakeBridge = Callable[..., Awaitable[BridgeClient]]
 
 @overload
 async def wait_until(
-    condition: Callable[[], Awaitable[T]],
+    condition: Callable[[], Awaitable[T | None]],
     *,
     timeout_s: float = ...,
     what: str | Callable[[], str] | None = ...,
@@ -88,7 +91,7 @@ async def wait_until(
 
 @overload
 async def wait_until(
-    condition: Callable[[], T],
+    condition: Callable[[], T | None],
     *,
     timeout_s: float = ...,
     what: str | Callable[[], str] | None = ...,
@@ -113,9 +116,31 @@ async def wait_until(
         if value:
             return value
         if loop.time() > deadline:
-            described = what() if callable(what) else what or "the condition"
-            pytest.fail(f"{described}: not within {timeout_s} s (last value: {value!r})")
+            _never(what, timeout_s, value)
         await asyncio.sleep(interval_s)
+
+
+def wait_until_sync(
+    condition: Callable[[], T | None],
+    *,
+    timeout_s: float = WAIT_TIMEOUT_S,
+    what: str | Callable[[], str] | None = None,
+    interval_s: float = POLL_INTERVAL_S,
+) -> T:
+    """`wait_until` for synchronous code: the thread sleeps between checks."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            _never(what, timeout_s, value)
+        time.sleep(interval_s)
+
+
+def _never(what: str | Callable[[], str] | None, timeout_s: float, value: object) -> NoReturn:
+    described = what() if callable(what) else what or "the condition"
+    pytest.fail(f"{described}: not within {timeout_s} s (last value: {value!r})")
 
 
 def simulator_idle(simulator: Simulator) -> bool:

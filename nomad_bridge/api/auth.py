@@ -10,6 +10,7 @@ from aiohttp.typedefs import Middleware
 from pydantic import SecretStr
 
 from nomad_bridge.api.problems import Handler, Problem
+from nomad_bridge.api.ui import OPEN_ROUTES as UI_ROUTES
 
 OPEN_PATHS = frozenset({"/health", "/ready"})
 AUTH_SCHEME = "bearer"
@@ -28,7 +29,7 @@ def token_middleware(tokens: Iterable[SecretStr]) -> Middleware | None:
 
     @web.middleware
     async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path in OPEN_PATHS:
+        if request.path in OPEN_PATHS or request.match_info.route.name in UI_ROUTES:
             return await handler(request)
         scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != AUTH_SCHEME or not accepted(

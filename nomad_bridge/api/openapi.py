@@ -8,6 +8,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from nomad_bridge import __version__
+from nomad_bridge.api import ui
+from nomad_bridge.api.longpoll import LAST_CONTACT_HEADER
 from nomad_bridge.api.schemas import (
     BulkResult,
     CountChangeResult,
@@ -39,6 +41,15 @@ WAIT_PATTERN = r"^(\d+(\.\d+)?|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
 WAIT_INDEX_HEADER_SCHEMA = {
     "description": "The view's index; send it back as `waitIndex` to wait for a change.",
     "schema": {"type": "integer", "minimum": 1},
+}
+LAST_CONTACT_HEADER_SCHEMA = {
+    "description": "Milliseconds since the view last heard from Nomad; 0 while its watch of "
+    "Nomad is healthy (as Nomad's own `X-Nomad-LastContact`).",
+    "schema": {"type": "integer", "minimum": 0},
+}
+VIEW_HEADERS = {
+    "waitIndex": WAIT_INDEX_HEADER_SCHEMA,
+    LAST_CONTACT_HEADER: LAST_CONTACT_HEADER_SCHEMA,
 }
 LONG_POLL_PARAMETERS = [
     {
@@ -117,9 +128,9 @@ def openapi_document(settings: BridgeSettings) -> dict[str, Any]:
     api = settings.route
     auth = (401,) if settings.tokens else ()
     view_list = _json({"type": "array", "items": _ref(JobView)}, "Every listed job's view.")
-    view_list["headers"] = {"waitIndex": WAIT_INDEX_HEADER_SCHEMA}
+    view_list["headers"] = VIEW_HEADERS
     one_view = _json(_ref(JobView), "The job's view.")
-    one_view["headers"] = {"waitIndex": WAIT_INDEX_HEADER_SCHEMA}
+    one_view["headers"] = VIEW_HEADERS
     state_change = _json(_ref(StateChangeResult), "Nomad accepted the change.")
     bulk = _json(_ref(BulkResult), "Every job's result.")
     count_change = _json(_ref(CountChangeResult), "Nomad accepted the new count.")
@@ -204,6 +215,7 @@ def openapi_document(settings: BridgeSettings) -> dict[str, Any]:
         "/openapi.json": {
             "get": _operation("This document", _json({"type": "object"}, "OpenAPI 3.1."), auth)
         },
+        **ui.openapi_paths(api, REF.format(model=ProblemDetails.__name__)),
     }
     document: dict[str, Any] = {
         "openapi": "3.1.0",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from nomad_bridge.api import handlers
+from nomad_bridge.api import handlers, ui
 from nomad_bridge.settings import BridgeSettings
 
 
@@ -24,5 +24,6 @@ def add_routes(app: web.Application, settings: BridgeSettings) -> None:
             web.get("/ready", handlers.ready, allow_head=False),
             web.get("/metrics", handlers.metrics, allow_head=False),
             web.get("/openapi.json", handlers.openapi, allow_head=False),
+            *ui.routes(api),
         ]
     )

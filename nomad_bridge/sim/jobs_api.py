@@ -34,11 +34,13 @@ if TYPE_CHECKING:
 JOB_NOT_FOUND = "job not found"
 
 
-def begin_read(request: web.Request, sim: Simulator) -> QueryOptions:
+def begin_read(
+    request: web.Request, sim: Simulator, capabilities: tuple[str, ...] = ("read-job",)
+) -> QueryOptions:
     """The steps every read takes before it runs: parse, forward, authenticate, authorize."""
     opts = parse_query(request, sim.config.region)
     check_region(opts.region, sim.config.region)
-    sim.acl.check(request)
+    sim.acl.authorize(request, opts.namespace, *capabilities)
     return opts
 
 
@@ -46,7 +48,7 @@ async def list_jobs(request: web.Request, sim: Simulator, _: str) -> web.StreamR
     opts = parse_query(request, sim.config.region)
     with_meta = bool(bool_param(request, "meta"))
     check_region(opts.region, sim.config.region)
-    sim.acl.check(request)
+    acl_token = sim.acl.authorize(request, opts.namespace, "list-jobs")
     predicate = compile_filter(opts)
     store = sim.store
 
@@ -54,6 +56,8 @@ async def list_jobs(request: web.Request, sim: Simulator, _: str) -> web.StreamR
         chosen: list[tuple[str, Any]] = []
         for (ns, job_id), job in sorted(store.jobs.items()):
             if opts.namespace != "*" and ns != opts.namespace:
+                continue
+            if not sim.acl.allows(acl_token, ns, "list-jobs"):
                 continue
             if not job_id.startswith(opts.prefix):
                 continue
@@ -218,7 +222,7 @@ def _scale_status(sim: Simulator, ns: str, job_id: str) -> tuple[int, dict[str, 
 
 
 async def scale_status(request: web.Request, sim: Simulator, job_id: str) -> web.StreamResponse:
-    opts = begin_read(request, sim)
+    opts = begin_read(request, sim, ("read-job", "read-job-scaling"))
 
     def run() -> tuple[int, dict[str, Any] | None]:
         return _scale_status(sim, opts.namespace, job_id)

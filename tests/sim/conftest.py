@@ -1,4 +1,5 @@
-"""Fixtures for the simulator's tests: `http`, raw HTTP to the simulator (tests/sim/harness.py)."""
+"""Fixtures for the simulator's tests: `http`, raw HTTP to the simulator (tests/sim/harness.py),
+and `no_nomad_environment` for the python-nomad contract modules."""
 
 from __future__ import annotations
 
@@ -14,3 +15,17 @@ from tests.sim.harness import NomadHttp, nomad_http
 async def http(sim_server: SimServer) -> AsyncIterator[NomadHttp]:
     async with nomad_http(sim_server.url) as client:
         yield client
+
+
+@pytest.fixture
+def no_nomad_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """python-nomad reads NOMAD_* variables; the developer's shell must not redirect it."""
+    for name in (
+        "NOMAD_ADDR",
+        "NOMAD_TOKEN",
+        "NOMAD_REGION",
+        "NOMAD_NAMESPACE",
+        "NOMAD_CLIENT_CERT",
+        "NOMAD_CLIENT_KEY",
+    ):
+        monkeypatch.delenv(name, raising=False)

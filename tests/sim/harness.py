@@ -13,9 +13,10 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
+import nomad
 from multidict import CIMultiDictProxy
 from yarl import URL
 
@@ -93,6 +94,12 @@ async def nomad_http(base_url: str) -> AsyncIterator[NomadHttp]:
     timeout = aiohttp.ClientTimeout(total=CLIENT_TIMEOUT_S)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         yield NomadHttp(session, base_url)
+
+
+def python_nomad(url: str, **options: Any) -> nomad.Nomad:
+    """python-nomad on the simulator at `url` (as `host` and `port`, as its users write it)."""
+    parts = urlsplit(url)
+    return nomad.Nomad(host=parts.hostname, port=parts.port, timeout=CLIENT_TIMEOUT_S, **options)
 
 
 def config_with(config: Any, **changes: Any) -> Any:

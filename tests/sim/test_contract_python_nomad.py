@@ -9,59 +9,26 @@ python-nomad's `nomad/api/*.py`.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import nomad
 import pytest
 from nomad.api import exceptions as nomad_exc
 
-from tests.sim.harness import config_with
-from tests.support import job_spec
+from tests.sim.harness import config_with, python_nomad
+from tests.support import job_spec, wait_until_sync
 
 T = TypeVar("T")
 
-WAIT_TIMEOUT_S = 5.0
-POLL_INTERVAL_S = 0.02
 ACL_TOKEN = "s3cret"
 
 
-def _client(threaded_sim: Any, **kwargs: Any) -> nomad.Nomad:
-    url = urlsplit(threaded_sim.url)
-    return nomad.Nomad(host=url.hostname, port=url.port, timeout=5, **kwargs)
-
-
-def _wait_for(what: str, probe: Callable[[], T | None]) -> T:
-    """Poll `probe` until it returns something truthy; fail after WAIT_TIMEOUT_S."""
-    deadline = time.monotonic() + WAIT_TIMEOUT_S
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(POLL_INTERVAL_S)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
-
-
-@pytest.fixture(autouse=True)
-def _no_nomad_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """python-nomad reads NOMAD_* variables; the developer's shell must not redirect it."""
-    for name in (
-        "NOMAD_ADDR",
-        "NOMAD_TOKEN",
-        "NOMAD_REGION",
-        "NOMAD_NAMESPACE",
-        "NOMAD_CLIENT_CERT",
-        "NOMAD_CLIENT_KEY",
-    ):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_nomad_environment")
 
 
 @pytest.fixture
 def client(threaded_sim: Any) -> nomad.Nomad:
-    return _client(threaded_sim)
+    return python_nomad(threaded_sim.url)
 
 
 # --- jobs ------------------------------------------------------------------------------------
@@ -194,9 +161,9 @@ def test_get_allocations_lists_the_jobs_allocations(client: nomad.Nomad) -> None
     """
     client.jobs.register_job({"Job": job_spec("pn-allocs", {"web": 2})})
 
-    allocs = _wait_for(
-        "two allocations",
+    allocs = wait_until_sync(
         lambda: a if len(a := client.job.get_allocations("pn-allocs")) == 2 else None,
+        what="two allocations",
     )
 
     assert {a["JobID"] for a in allocs} == {"pn-allocs"}
@@ -373,7 +340,7 @@ class TestWithAcl:
         Source: api-docs/index.mdx "ACLs"; command/agent/http.go wrap (suffix
         "Permission denied" / "ACL token not found" → 403); python-nomad base.py.
         """
-        wrong = _client(threaded_sim, token="not-the-token")
+        wrong = python_nomad(threaded_sim.url, token="not-the-token")
 
         with pytest.raises(nomad_exc.URLNotAuthorizedNomadException) as caught:
             wrong.jobs.get_jobs()
@@ -386,7 +353,7 @@ class TestWithAcl:
         Source: api-docs/index.mdx "Authentication"; command/agent/http.go parseToken;
         python-nomad nomad/api/base.py (token in X-Nomad-Token).
         """
-        right = _client(threaded_sim, token=ACL_TOKEN)
+        right = python_nomad(threaded_sim.url, token=ACL_TOKEN)
 
         right.jobs.register_job({"Job": job_spec("pn-acl")})
 
