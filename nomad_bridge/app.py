@@ -13,11 +13,12 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from nomad_bridge.api.auth import token_middleware
-from nomad_bridge.api.context import BRIDGE, METRICS, Bridge
+from nomad_bridge.api.context import BRIDGE, Bridge
 from nomad_bridge.api.metrics import Metrics
 from nomad_bridge.api.observe import observe_middleware
 from nomad_bridge.api.problems import problem_middleware
-from nomad_bridge.api.routes import add_routes
+from nomad_bridge.api.routes import ROUTES
+from nomad_bridge.api.routing import add_routes
 from nomad_bridge.jobs.catalog import JobCatalog
 from nomad_bridge.jobs.definitions import DefinitionStore
 from nomad_bridge.jobs.live import LiveView
@@ -64,8 +65,7 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
     if require_token is not None:
         middlewares.append(require_token)
     app = web.Application(middlewares=middlewares, client_max_size=settings.body_limit_bytes)
-    app[METRICS] = metrics
-    add_routes(app, settings)
+    add_routes(app, settings, ROUTES)
 
     async def services(app: web.Application) -> AsyncIterator[None]:
         client = await NomadClient.create(
