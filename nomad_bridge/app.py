@@ -23,7 +23,6 @@ from nomad_bridge.jobs.catalog import JobCatalog
 from nomad_bridge.jobs.definitions import DefinitionStore
 from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.jobs.operations import JobOperations
-from nomad_bridge.jobs.view import FlagKeys
 from nomad_bridge.nomad import NomadClient, NomadSettings
 from nomad_bridge.nomad.retry import RetryPolicy
 from nomad_bridge.settings import BridgeSettings
@@ -80,7 +79,7 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
         live = LiveView(
             client,
             definitions,
-            FlagKeys(settings.autostart_key, settings.bycluster_key),
+            settings.flag_keys,
             read_concurrency=settings.read_concurrency,
             watch_wait_s=settings.watch_wait_s,
         )

@@ -14,18 +14,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
-from nomad_bridge.jobs.catalog import JobCatalog, ListedJob, bounded_map
+from nomad_bridge.jobs.catalog import JobCatalog, bounded_map
 from nomad_bridge.jobs.definitions import DefinitionStore
 from nomad_bridge.jobs.errors import (
     CountChangeConflict,
     CountOutOfRange,
     TaskGroupNotFound,
 )
+from nomad_bridge.jobs.listing import ListedJob
 from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.jobs.view import flag
 from nomad_bridge.nomad import NomadClient
 from nomad_bridge.nomad import errors as nomad
-from nomad_bridge.nomad.endpoints import routable_job_id
 from nomad_bridge.nomad.retry import backoff_s
 
 log = logging.getLogger(__name__)
@@ -187,39 +187,28 @@ class JobOperations:
             log.info("job_stopped", extra={"job": job_id})
             return StateChange(job_id, Outcome.STOPPED, response.eval_id, response.job_modify_index)
 
+    # Bulk operations act on Nomad's present state (the job list and the saved definitions)
+    # rather than on the live view, which may trail a change made directly in Nomad.
+
     async def start_all(self, autostart_key: str) -> list[BulkResult]:
         """Start every listed, stopped job flagged autostart (a running one needs nothing)."""
+        now = await self._catalog.listed_now()
         targets = [
-            job_id
-            for job_id, (stopped, meta) in (await self._listed_now()).items()
-            if stopped and flag(meta, autostart_key)
+            *(job_id for job_id, stub in now.in_nomad.items() if stub.stop),
+            *now.collected,
         ]
-        return await self._bulk(self._start, targets)
+        meta = {job_id: stub.meta for job_id, stub in now.in_nomad.items()}
+        meta |= {job_id: saved.job.meta for job_id, saved in now.collected.items()}
+        return await self._bulk(
+            self._start, [job_id for job_id in targets if flag(meta[job_id], autostart_key)]
+        )
 
     async def stop_all(self) -> list[BulkResult]:
         """Stop every listed job that is not stopped."""
-        listed = await self._listed_now()
+        now = await self._catalog.listed_now()
         return await self._bulk(
-            self._stop, [job_id for job_id, (stopped, _) in listed.items() if not stopped]
+            self._stop, [job_id for job_id, stub in now.in_nomad.items() if not stub.stop]
         )
-
-    async def _listed_now(self) -> dict[str, tuple[bool, dict[str, str] | None]]:
-        """Every listed job's (stopped, Meta) as Nomad has them now.
-
-        Bulk operations act on Nomad's present state (the job list and the saved definitions)
-        rather than on the live view, which may trail a change made directly in Nomad.
-        """
-        stubs = (await self._client.list_jobs(meta=True)).value
-        listed = {
-            stub.id: (stub.stop, stub.meta)
-            for stub in stubs
-            if not stub.parent_id and routable_job_id(stub.id)  # as the live view lists them
-        }
-        in_nomad = {stub.id for stub in stubs}
-        for job_id, saved in (await self._definitions.load_all()).items():
-            if job_id not in in_nomad:
-                listed[job_id] = (True, saved.job.meta)
-        return listed
 
     async def _bulk(
         self, operation: Callable[[str], Awaitable[StateChange]], job_ids: list[str]
@@ -241,37 +230,39 @@ class JobOperations:
     async def add_to_count(self, job_id: str, group: str, delta: int) -> CountChange:
         """Add a signed delta to a group's count; a delta of 0 sets the count to 0."""
         return await self._change_count(
-            job_id, group, lambda current: current + delta if delta else 0
+            job_id, group, lambda previous_count: previous_count + delta if delta else 0
         )
 
     async def set_count(self, job_id: str, group: str, count: int) -> CountChange:
-        return await self._change_count(job_id, group, lambda _current: count)
+        return await self._change_count(job_id, group, lambda _previous_count: count)
 
     async def _change_count(
-        self, job_id: str, group: str, new_count: Callable[[int], int]
+        self, job_id: str, group: str, count_from: Callable[[int], int]
     ) -> CountChange:
+        """Apply `count_from(previous_count)` as the group's count, with check-and-set."""
         async with self._locks.hold(job_id):
             for attempt in range(self._attempts):
                 listed = await self._catalog.get(job_id)
                 task_group = listed.job.group(group)
                 if task_group is None:
                     raise TaskGroupNotFound(job_id, group)
-                count = new_count(task_group.count)
+                previous_count = task_group.count
+                count = count_from(previous_count)
                 if count < 0:
                     raise CountOutOfRange(
                         f"count of {job_id!r}/{group!r} would be {count}; it must be at least 0"
                     )
-                path = await self._apply_count(listed, group, task_group.count, count)
+                path = await self._apply_count(listed, group, previous_count, count)
                 if path is None:
                     await asyncio.sleep(conflict_backoff_s(attempt + 1))
                     continue
-                change = CountChange(job_id, group, task_group.count, count, path, attempt + 1)
+                change = CountChange(job_id, group, previous_count, count, path, attempt + 1)
                 log.info(
                     "count_changed",
                     extra={
                         "job": job_id,
                         "group": group,
-                        "previous": change.previous_count,
+                        "previous_count": previous_count,
                         "count": count,
                         "path": path.value,
                         "attempts": change.attempts,
@@ -284,22 +275,26 @@ class JobOperations:
         )
 
     async def _apply_count(
-        self, listed: ListedJob, group: str, previous: int, count: int
+        self, listed: ListedJob, group: str, previous_count: int, count: int
     ) -> CountPath | None:
-        """Apply one check-and-set attempt; None when another writer got there first."""
+        """Apply one check-and-set attempt; None when another writer got there first.
+
+        Nomad's own refusals (a count outside the group's scaling policy is its 400) reach
+        the client as they are (`api.problems` maps them).
+        """
         job = listed.job
         updated = job.with_group_count(group, count)
-        if listed.collected:
-            await self._definitions.save(updated)
-            await self._live.refresh_definitions()
-            return CountPath.DEFINITION
         try:
+            if listed.saved is not None:
+                await self._definitions.replace(listed.saved, updated)
+                await self._live.refresh_definitions()
+                return CountPath.DEFINITION
             try:
                 response = await self._client.scale_job(
                     job.id,
                     group,
                     count,
-                    message=f"{SCALE_MESSAGE_PREFIX}: {group} count {previous} -> {count}",
+                    message=f"{SCALE_MESSAGE_PREFIX}: {group} count {previous_count} -> {count}",
                     job_modify_index=job.job_modify_index,
                 )
                 path = CountPath.SCALE
@@ -310,9 +305,6 @@ class JobOperations:
                 path = CountPath.REGISTER
         except nomad.CasConflict:
             return None
-        except nomad.BadRequest as refused:
-            # Nomad's own limits, e.g. the group's scaling policy bounds.
-            raise CountOutOfRange(str(refused)) from refused
         await self._seen(response.job_modify_index)
         return path
 

@@ -20,8 +20,8 @@ TRUE_FLAG_VALUES = frozenset({"true", "1", "yes"})
 class FlagKeys:
     """The Meta keys that hold the Cluster API's two flags (configurable per deployment)."""
 
-    autostart: str = "autostart"
-    by_cluster: str = "byCluster"
+    autostart: str
+    by_cluster: str
 
 
 class GroupSummary(BaseModel):
@@ -105,11 +105,6 @@ def collected_job_view(definition: Job, keys: FlagKeys) -> JobView:
     """A job Nomad garbage-collected but the bridge kept a definition of: dead, all zero."""
     view = job_view(definition, None, keys)
     return view.model_copy(update={"status": "dead"})
-
-
-def is_listed(job: Job) -> bool:
-    """Child jobs (periodic or dispatched instances) are Nomad's business, not the API's."""
-    return not job.parent_id
 
 
 def sorted_views(views: Iterable[JobView]) -> list[JobView]:

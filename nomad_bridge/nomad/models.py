@@ -164,41 +164,6 @@ class DeregisterResponse(NomadModel):
     index: int = 0
 
 
-class ScalingEvent(NomadModel):
-    """One recorded scaling action of a task group."""
-
-    time: int = 0
-    count: int | None = None
-    previous_count: int = 0
-    message: str = ""
-    error: bool = False
-    meta: dict[str, Any] | None = None
-    eval_id: str | None = None
-    create_index: int = 0
-
-
-class TaskGroupScaleStatus(NomadModel):
-    """Desired and actual allocations of one group, with its latest scaling events."""
-
-    desired: int = 0
-    placed: int = 0
-    running: int = 0
-    healthy: int = 0
-    unhealthy: int = 0
-    events: list[ScalingEvent] | None = None
-
-
-class ScaleStatus(NomadModel):
-    """`GET /v1/job/:id/scale` (its `JobModifyIndex` is the job's `ModifyIndex`, a Nomad quirk)."""
-
-    job_id: str
-    namespace: str = "default"
-    job_create_index: int = 0
-    job_modify_index: int = 0
-    job_stopped: bool = False
-    task_groups: dict[str, TaskGroupScaleStatus] = Field(default_factory=dict)
-
-
 # --- Variables ----------------------------------------------------------------------------
 
 

@@ -258,7 +258,7 @@ LONG_OUTAGE_WATCH_FAILURES = 5
 
 
 class WorstCaseJitter:
-    """The live view's `random`, with every jittered delay at its upper bound."""
+    """The `random` of the one backoff (`nomad.retry.backoff_s`), every delay at its upper bound."""
 
     @staticmethod
     def uniform(low: float, high: float) -> float:
@@ -277,7 +277,7 @@ async def test_after_a_long_outage_the_view_catches_up_within_2s(
     and nothing cuts the sleep short when Nomad is back: after an outage of a few seconds
     the view trails Nomad for up to 10 s (uniform jitter: 5 s on average) after recovery.
     The jitter is pinned to its upper bound here so the test is deterministic."""
-    monkeypatch.setattr("nomad_bridge.jobs.live.random", WorstCaseJitter())
+    monkeypatch.setattr("nomad_bridge.nomad.retry.random", WorstCaseJitter())
     caplog.set_level(logging.WARNING, logger="nomad_bridge.jobs.live")
     bridge = await synced_bridge(make_bridge, nomad_probe)
     index, _ = await view(bridge)
