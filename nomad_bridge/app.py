@@ -67,7 +67,7 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
     add_routes(app, settings, ROUTES)
 
     async def services(app: web.Application) -> AsyncIterator[None]:
-        client = await NomadClient.create(
+        client = NomadClient(
             nomad_settings,
             timeout_s=settings.nomad_timeout_s,
             # A timed-out read is not tried again: each try would add a whole timeout to
@@ -75,6 +75,7 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
             retry=RetryPolicy(retry_timeouts=False),
             on_request=NomadRequestObserver(metrics),
         )
+        await client.open()
         definitions = DefinitionStore(client, settings.definitions_prefix)
         live = LiveView(
             client,

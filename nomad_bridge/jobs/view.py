@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nomad_bridge.nomad.models import Job, JobSummary, TaskGroupSummary
+from nomad_bridge.nomad.models import AllocationCounters, Job, JobSummary, TaskGroupSummary
 
 TRUE_FLAG_VALUES = frozenset({"true", "1", "yes"})
 
@@ -24,17 +24,10 @@ class FlagKeys:
     by_cluster: str
 
 
-class GroupSummary(BaseModel):
+class GroupSummary(AllocationCounters):
     """Nomad's task group summary, lower-cased; a counter Nomad does not report is 0."""
 
     model_config = ConfigDict(frozen=True)
-
-    queued: int = 0
-    complete: int = 0
-    failed: int = 0
-    running: int = 0
-    starting: int = 0
-    lost: int = 0
 
 
 class TaskGroupView(BaseModel):
@@ -72,14 +65,7 @@ def flag(meta: Mapping[str, str] | None, key: str) -> bool:
 def group_summary(counters: TaskGroupSummary | None) -> GroupSummary:
     if counters is None:
         return ZERO_SUMMARY
-    return GroupSummary(
-        queued=counters.queued,
-        complete=counters.complete,
-        failed=counters.failed,
-        running=counters.running,
-        starting=counters.starting,
-        lost=counters.lost,
-    )
+    return GroupSummary.model_validate(counters.model_dump(include=set(GroupSummary.model_fields)))
 
 
 def job_view(job: Job, summary: JobSummary | None, keys: FlagKeys) -> JobView:

@@ -4,8 +4,8 @@
         jobs = await nomad.list_jobs()                       # QueryResult[list[JobStub]]
         later = await nomad.list_jobs(index=jobs.index, wait_s=60)   # blocks until a change
 
-One `aiohttp.ClientSession` per client, open from `open()` (or `await NomadClient.create()`,
-or entering `async with`) to `close()` (or leaving it); in the application, a `cleanup_ctx`
+One `aiohttp.ClientSession` per client, open from `open()` (or entering
+`async with`) to `close()` (or leaving it); in the application, a `cleanup_ctx`
 does both. Every request carries the settings' namespace and region, and the token as
 `X-Nomad-Token`. Errors are `nomad_bridge.nomad.errors`.
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import aiohttp
@@ -91,31 +90,6 @@ class NomadClient:
     def __repr__(self) -> str:
         return f"NomadClient(addr={self.settings.addr!r}, namespace={self.settings.namespace!r})"
 
-    @classmethod
-    async def create(
-        cls,
-        settings: NomadSettings | None = None,
-        *,
-        timeout_s: float = DEFAULT_TIMEOUT_S,
-        retry: RetryPolicy | None = None,
-        on_request: RequestHook | None = None,
-        stream_read_timeout_s: float = STREAM_READ_TIMEOUT_S,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        rng: random.Random | None = None,
-    ) -> Self:
-        """An open client (arguments as for the constructor); `close()` it when done."""
-        client = cls(
-            settings,
-            timeout_s=timeout_s,
-            retry=retry,
-            on_request=on_request,
-            stream_read_timeout_s=stream_read_timeout_s,
-            max_connections=max_connections,
-            rng=rng,
-        )
-        await client.open()
-        return client
-
     async def open(self) -> None:
         """Create the shared session; `RuntimeError` if the client is already open."""
         await self._transport.open()
@@ -128,12 +102,7 @@ class NomadClient:
         await self.open()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     # --- Jobs ---------------------------------------------------------------------------
@@ -163,37 +132,13 @@ class NomadClient:
             retry=retry,
         )
 
-    async def read_job(
-        self,
-        job_id: str,
-        *,
-        index: int | None = None,
-        wait_s: float | None = None,
-    ) -> QueryResult[Job]:
+    async def read_job(self, job_id: str) -> QueryResult[Job]:
         """`GET /v1/job/:id`: the full job; `NotFound` if there is none."""
-        return await self._query(
-            endpoints.JOB,
-            job_id,
-            parse=Job.model_validate,
-            index=index,
-            wait_s=wait_s,
-        )
+        return await self._query(endpoints.JOB, job_id, parse=Job.model_validate)
 
-    async def job_summary(
-        self,
-        job_id: str,
-        *,
-        index: int | None = None,
-        wait_s: float | None = None,
-    ) -> QueryResult[JobSummary]:
+    async def job_summary(self, job_id: str) -> QueryResult[JobSummary]:
         """`GET /v1/job/:id/summary`: allocation counters per task group."""
-        return await self._query(
-            endpoints.JOB_SUMMARY,
-            job_id,
-            parse=JobSummary.model_validate,
-            index=index,
-            wait_s=wait_s,
-        )
+        return await self._query(endpoints.JOB_SUMMARY, job_id, parse=JobSummary.model_validate)
 
     async def register_job(
         self, spec: Mapping[str, Any] | Job, *, enforce_index: int | None = None
@@ -260,21 +205,9 @@ class NomadClient:
             if not next_token:
                 return found
 
-    async def read_variable(
-        self,
-        path: str,
-        *,
-        index: int | None = None,
-        wait_s: float | None = None,
-    ) -> QueryResult[Variable]:
+    async def read_variable(self, path: str) -> QueryResult[Variable]:
         """`GET /v1/var/:path`: the variable with its items; `NotFound` if there is none."""
-        return await self._query(
-            endpoints.VARIABLE,
-            path,
-            parse=Variable.model_validate,
-            index=index,
-            wait_s=wait_s,
-        )
+        return await self._query(endpoints.VARIABLE, path, parse=Variable.model_validate)
 
     async def put_variable(
         self, path: str, items: Mapping[str, str], *, cas: int | None = None

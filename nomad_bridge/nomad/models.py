@@ -93,8 +93,9 @@ class Job(SpecModel):
         return self.model_copy(update={"task_groups": groups})
 
 
-class TaskGroupSummary(NomadModel):
-    """Allocation counters of one task group; a counter Nomad leaves out is 0."""
+class AllocationCounters(BaseModel):
+    """A task group's allocations counted by state, as the Cluster API shows them (its job
+    view's `summary`, `jobs.view.GroupSummary`); a counter left out is 0."""
 
     queued: int = 0
     complete: int = 0
@@ -102,6 +103,11 @@ class TaskGroupSummary(NomadModel):
     running: int = 0
     starting: int = 0
     lost: int = 0
+
+
+class TaskGroupSummary(NomadModel, AllocationCounters):
+    """Allocation counters of one task group as Nomad reports them (PascalCase)."""
+
     unknown: int = 0
 
 

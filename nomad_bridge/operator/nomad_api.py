@@ -21,23 +21,21 @@ import requests
 from nomad.api import exceptions as nomad_exceptions
 from pydantic import TypeAdapter
 
-from nomad_bridge.nomad import endpoints
+from nomad_bridge.nomad import endpoints, models
 from nomad_bridge.nomad import errors as nomad
-from nomad_bridge.nomad.models import (
-    DeregisterResponse,
-    Job,
-    JobStub,
-    RegisterResponse,
-    Variable,
-    VariableMeta,
-)
 from nomad_bridge.nomad.query import QueryResult
 from nomad_bridge.nomad.transport import REDACTED
 
 T = TypeVar("T")
 
-_JOB_STUBS = TypeAdapter(list[JobStub])
-_VARIABLE_METAS = TypeAdapter(list[VariableMeta])
+_JOB_STUBS = TypeAdapter(list[models.JobStub])
+_JOB = TypeAdapter(models.Job)
+_REGISTERED = TypeAdapter(models.RegisterResponse)
+_DEREGISTERED = TypeAdapter(models.DeregisterResponse)
+_JSON_OBJECT = TypeAdapter(dict[str, Any])
+_VARIABLE_METAS = TypeAdapter(list[models.VariableMeta])
+_VARIABLE = TypeAdapter(models.Variable)
+_ANYTHING = TypeAdapter(Any)
 _CONNECT_FAILURE_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "Connection refused", "timed out")
 
 
@@ -45,10 +43,9 @@ def _unindexed(value: T) -> QueryResult[T]:
     return QueryResult(value, index=0, known_leader=False, last_contact_ms=0)
 
 
-def _json_object(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
-    return data
+def _job_path(job_id: str) -> tuple[str, str]:
+    """The job ID as its URL segment (python-nomad joins it in as it is), and the path."""
+    return endpoints.job_segment(job_id, endpoints.JOB.template), endpoints.JOB.path(job_id)
 
 
 class PythonNomad:
@@ -62,105 +59,80 @@ class PythonNomad:
 
     # --- jobs ----------------------------------------------------------------------------
 
-    async def list_jobs(self, *, meta: bool = True) -> QueryResult[list[JobStub]]:
-        stubs = await self._call(
-            "list jobs",
-            endpoints.JOBS.path(),
-            lambda: self._api.jobs.get_jobs(meta=meta),
-            _JOB_STUBS.validate_python,
-        )
+    async def list_jobs(self, *, meta: bool = True) -> QueryResult[list[models.JobStub]]:
+        path = endpoints.JOBS.path()
+        stubs = await self._call("list jobs", path, _JOB_STUBS, self._api.jobs.get_jobs, meta=meta)
         return _unindexed(stubs)
 
-    async def read_job(self, job_id: str) -> QueryResult[Job]:
-        segment = endpoints.job_segment(job_id, endpoints.JOB.template)
-        job = await self._call(
-            f"read job {job_id!r}",
-            endpoints.JOB.path(job_id),
-            lambda: self._api.job.get_job(segment),
-            Job.model_validate,
-        )
+    async def read_job(self, job_id: str) -> QueryResult[models.Job]:
+        segment, path = _job_path(job_id)
+        job = await self._call(f"read job {job_id!r}", path, _JOB, self._api.job.get_job, segment)
         return _unindexed(job)
 
     async def register_job(
-        self, spec: Mapping[str, Any] | Job, *, enforce_index: int | None = None
-    ) -> RegisterResponse:
-        body: dict[str, Any] = {"Job": spec.spec() if isinstance(spec, Job) else dict(spec)}
+        self, spec: Mapping[str, Any] | models.Job, *, enforce_index: int | None = None
+    ) -> models.RegisterResponse:
+        job = spec.spec() if isinstance(spec, models.Job) else dict(spec)
+        body: dict[str, Any] = {"Job": job}
         if enforce_index is not None:
             body |= {"EnforceIndex": True, "JobModifyIndex": enforce_index}
-        return await self._call(
-            f"register job {body['Job'].get('ID')!r}",
-            endpoints.JOBS.path(),
-            lambda: self._api.jobs.register_job(body),
-            RegisterResponse.model_validate,
-        )
+        what, path = f"register job {job.get('ID')!r}", endpoints.JOBS.path()
+        return await self._call(what, path, _REGISTERED, self._api.jobs.register_job, body)
 
-    async def stop_job(self, job_id: str, *, purge: bool = False) -> DeregisterResponse:
-        segment = endpoints.job_segment(job_id, endpoints.JOB.template)
-        return await self._call(
-            f"{'purge' if purge else 'stop'} job {job_id!r}",
-            endpoints.JOB.path(job_id),
-            lambda: self._api.job.deregister_job(segment, purge=purge),
-            DeregisterResponse.model_validate,
-        )
+    async def stop_job(self, job_id: str, *, purge: bool = False) -> models.DeregisterResponse:
+        segment, path = _job_path(job_id)
+        what = f"{'purge' if purge else 'stop'} job {job_id!r}"
+        stop = self._api.job.deregister_job
+        return await self._call(what, path, _DEREGISTERED, stop, segment, purge=purge)
 
     async def parse_job(self, hcl: str) -> dict[str, Any]:
         """`POST /v1/jobs/parse` with `Canonicalize`: Nomad turns HCL into its JSON job."""
-        return await self._call(
-            "parse HCL",
-            endpoints.JOBS_PARSE.path(),
-            lambda: self._api.jobs.parse(hcl, canonicalize=True),
-            _json_object,
-        )
+        path = endpoints.JOBS_PARSE.path()
+        parse = self._api.jobs.parse
+        return await self._call("parse HCL", path, _JSON_OBJECT, parse, hcl, canonicalize=True)
 
     # --- variables -------------------------------------------------------------------------
 
-    async def list_variables(self, prefix: str = "") -> list[VariableMeta]:
-        return await self._call(
-            f"list variables under {prefix!r}",
-            endpoints.VARIABLES.path(),
-            lambda: self._api.variables.get_variables(prefix=prefix),
-            lambda data: _VARIABLE_METAS.validate_python(data or []),
-        )
+    async def list_variables(self, prefix: str = "") -> list[models.VariableMeta]:
+        what, path = f"list variables under {prefix!r}", endpoints.VARIABLES.path()
+        found = self._api.variables.get_variables
+        return await self._call(what, path, _VARIABLE_METAS, found, prefix=prefix)
 
-    async def read_variable(self, path: str) -> QueryResult[Variable]:
-        variable = await self._call(
-            f"read variable {path!r}",
-            endpoints.VARIABLE.path(path),
-            lambda: self._api.variable.get_variable(path),
-            Variable.model_validate,
-        )
-        return _unindexed(variable)
+    async def read_variable(self, path: str) -> QueryResult[models.Variable]:
+        what, url_path = f"read variable {path!r}", endpoints.VARIABLE.path(path)
+        read = self._api.variable.get_variable
+        return _unindexed(await self._call(what, url_path, _VARIABLE, read, path))
 
     async def put_variable(
         self, path: str, items: Mapping[str, str], *, cas: int | None = None
-    ) -> Variable:
+    ) -> models.Variable:
         body = {"Path": path, "Items": dict(items)}
-        return await self._call(
-            f"write variable {path!r}",
-            endpoints.VARIABLE.path(path),
-            lambda: self._api.variable.create_variable(path, body, cas=cas),
-            Variable.model_validate,
-        )
+        what, url_path = f"write variable {path!r}", endpoints.VARIABLE.path(path)
+        write = self._api.variable.create_variable
+        return await self._call(what, url_path, _VARIABLE, write, path, body, cas=cas)
 
     async def delete_variable(self, path: str) -> None:
-        await self._call(
-            f"delete variable {path!r}",
-            endpoints.VARIABLE.path(path),
-            lambda: self._api.variable.delete_variable(path),
-            lambda _answer: None,
-        )
+        what, url_path = f"delete variable {path!r}", endpoints.VARIABLE.path(path)
+        await self._call(what, url_path, _ANYTHING, self._api.variable.delete_variable, path)
 
     # --- plumbing --------------------------------------------------------------------------
 
     async def _call(
-        self, what: str, path: str, request: Callable[[], Any], parse: Callable[[Any], T]
+        self,
+        what: str,
+        path: str,
+        answer_type: TypeAdapter[T],
+        function: Callable[..., Any],
+        *args: Any,
+        **kwargs: Any,
     ) -> T:
-        """Run `request` in a thread and `parse` its answer; a failure is raised as the
-        shared `NomadError` for it, noted with `what` was being done."""
+        """`function(*args, **kwargs)` in a thread, its answer validated as `answer_type`; a
+        failure is raised as the shared `NomadError` for it, noted with `what` was being
+        done."""
         try:
-            answer = await asyncio.to_thread(request)
+            answer = await asyncio.to_thread(function, *args, **kwargs)
             try:
-                return parse(answer)
+                return answer_type.validate_python(answer)
             except ValueError as unusable:  # JSON and validation errors alike
                 raise nomad.UnexpectedAnswer(
                     f"unusable answer body: {type(unusable).__name__}", path=path

@@ -20,8 +20,8 @@ from nomad_bridge.sim.errors import NomadError
 from nomad_bridge.sim.gojson import parse_uint
 from nomad_bridge.sim.jobschema import VARIABLE
 from nomad_bridge.sim.models import now_ns
-from nomad_bridge.sim.paging import compile_filter, paginate
-from nomad_bridge.sim.query import QueryOptions, check_region, parse_query, read_body
+from nomad_bridge.sim.paging import compile_filter, in_namespace, paginate
+from nomad_bridge.sim.query import QueryOptions, begin_read, check_region, parse_query, read_body
 from nomad_bridge.sim.records import Variable
 from nomad_bridge.sim.responses import TEXT_TYPE, encode, json_response, read_headers, write_headers
 from nomad_bridge.sim.state import VARIABLES, Msg
@@ -34,10 +34,10 @@ VALID_PATH = re.compile(r"^[a-zA-Z0-9\-_~/]{1,128}$")
 PARSE_FAILED = "failed to parse parameters"
 
 
-def _parse(request: web.Request, sim: Simulator) -> QueryOptions:
+def _parse(request: web.Request, agent_region: str) -> QueryOptions:
     """Variables wrap a parse failure in a second error; Nomad sends both texts, joined."""
     try:
-        return parse_query(request, sim.config.region)
+        return parse_query(request, agent_region)
     except NomadError as err:
         raise NomadError(400, err.message + PARSE_FAILED) from None
 
@@ -105,6 +105,15 @@ def _conflict(request: web.Request, current: Variable | None, ns: str, path: str
     )
 
 
+def _stale(cas: int | None, current: Variable | None) -> bool:
+    """Whether a write with `?cas=` loses: 0 means "only if absent", N "only at index N"."""
+    if cas is None:
+        return False
+    if cas == 0:
+        return current is not None
+    return current is None or current.modify_index != cas
+
+
 def _begin_write(request: web.Request, sim: Simulator) -> tuple[str, int | None]:
     namespace = request.rel_url.query.get("namespace") or "default"
     cas = _cas(request)
@@ -125,10 +134,7 @@ async def put_variable(request: web.Request, sim: Simulator, path: str) -> web.S
     key = (namespace, path)
     with store.txn(Msg.VARIABLE_APPLY) as tx:
         current = store.variables.get(key)
-        stale = cas is not None and (
-            (cas == 0 and current is not None)
-            or (cas != 0 and (current is None or current.modify_index != cas))
-        )
+        stale = _stale(cas, current)
         if not stale:
             if current is None:
                 stamp = now_ns()
@@ -155,10 +161,7 @@ async def delete_variable(request: web.Request, sim: Simulator, path: str) -> we
     key = (namespace, path)
     with store.txn(Msg.VARIABLE_APPLY) as tx:
         current = store.variables.get(key)
-        stale = cas is not None and (
-            (cas == 0 and current is not None)
-            or (cas != 0 and (current is None or current.modify_index != cas))
-        )
+        stale = _stale(cas, current)
         if not stale and current is not None:
             del store.variables[key]
             tx.touch(VARIABLES)
@@ -168,9 +171,7 @@ async def delete_variable(request: web.Request, sim: Simulator, path: str) -> we
 
 
 async def read_variable(request: web.Request, sim: Simulator, path: str) -> web.StreamResponse:
-    opts = _parse(request, sim)
-    check_region(opts.region, sim.config.region)
-    sim.acl.check(request)
+    opts = begin_read(request, sim, _parse)
     store = sim.store
 
     def run() -> tuple[int, dict[str, Any] | None]:
@@ -184,20 +185,16 @@ async def read_variable(request: web.Request, sim: Simulator, path: str) -> web.
 
 
 async def list_variables(request: web.Request, sim: Simulator, _: str) -> web.StreamResponse:
-    opts = _parse(request, sim)
-    check_region(opts.region, sim.config.region)
-    sim.acl.check(request)
+    opts = begin_read(request, sim, _parse)
     predicate = compile_filter(opts)
     store = sim.store
 
     def run() -> tuple[int, tuple[list[Any], str]]:
         chosen: list[tuple[str, Any]] = []
-        for (ns, path), var in sorted(store.variables.items()):
-            if opts.namespace != "*" and ns != opts.namespace:
-                continue
+        for var in in_namespace(opts, store.variables):
             meta = var.metadata()
-            if path.startswith(opts.prefix) and (predicate is None or predicate(meta)):
-                chosen.append((f"{ns}.{path}", meta))
+            if var.path.startswith(opts.prefix) and (predicate is None or predicate(meta)):
+                chosen.append((f"{var.namespace}.{var.path}", meta))
         return store.index(VARIABLES), paginate(chosen, opts)
 
     index, (found, token) = await blocking_query(store, opts, (VARIABLES,), run)
