@@ -92,7 +92,6 @@ class Endpoint:
 
 
 JOBS = Endpoint("/v1/jobs")
-JOBS_PARSE = Endpoint("/v1/jobs/parse")  # the operator CLI only (SPEC section 7)
 JOB = Endpoint("/v1/job/:id")
 JOB_SUMMARY = Endpoint("/v1/job/:id/summary")
 JOB_SCALE = Endpoint("/v1/job/:id/scale")

@@ -36,6 +36,7 @@ _JSON_OBJECT = TypeAdapter(dict[str, Any])
 _VARIABLE_METAS = TypeAdapter(list[models.VariableMeta])
 _VARIABLE = TypeAdapter(models.Variable)
 _ANYTHING = TypeAdapter(Any)
+PARSE_PATH = "/v1/jobs/parse"  # the CLI's own endpoint (SPEC section 7), not the server's
 _CONNECT_FAILURE_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "Connection refused", "timed out")
 
 
@@ -87,7 +88,7 @@ class PythonNomad:
 
     async def parse_job(self, hcl: str) -> dict[str, Any]:
         """`POST /v1/jobs/parse` with `Canonicalize`: Nomad turns HCL into its JSON job."""
-        path = endpoints.JOBS_PARSE.path()
+        path = PARSE_PATH
         parse = self._api.jobs.parse
         return await self._call("parse HCL", path, _JSON_OBJECT, parse, hcl, canonicalize=True)
 
