@@ -91,6 +91,8 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
             live,
             count_change_attempts=settings.count_change_attempts,
             bulk_concurrency=settings.bulk_concurrency,
+            bulk_deadline_s=settings.bulk_deadline_s,
+            max_count=settings.max_count,
             lock_wait_s=settings.nomad_timeout_s,
         )
         app[BRIDGE] = Bridge(settings, client, live, operations, metrics)

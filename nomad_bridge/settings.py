@@ -38,6 +38,18 @@ class BridgeSettings(BaseSettings):
     bulk_concurrency: int = Field(
         default=8, ge=1, le=256, description="Jobs worked on at once by startall/stopall."
     )
+    bulk_deadline_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="startall/stopall answer by then, well under common proxy timeouts; a "
+        "job not finished by then is 504 in the results (what was sent may still apply).",
+    )
+    max_count: int = Field(
+        default=1000,
+        ge=1,
+        description="Largest task group count a client may ask for (400 above); a group's "
+        "scaling policy may be stricter.",
+    )
     body_limit_bytes: int = Field(
         default=64 * 1024, ge=1024, description="Largest request body accepted (413 above)."
     )

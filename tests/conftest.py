@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +44,22 @@ def threaded_sim(simulator: Simulator) -> Iterator[ThreadHandle]:
     """The simulator served from its own thread, for synchronous clients (python-nomad)."""
     with serve_in_thread(simulator) as handle:
         yield handle
+
+
+@pytest.fixture
+def unix_socket_path() -> Iterator[Path]:
+    """Where a test's unix socket goes: a short path (the kernel allows at most 107 bytes,
+    pytest's tmp_path is often longer)."""
+    directory = Path(tempfile.mkdtemp(prefix="nb-"))
+    yield directory / "api.sock"
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+async def unix_sim_server(simulator: Simulator, unix_socket_path: Path) -> AsyncIterator[SimServer]:
+    """The simulator serving Nomad's HTTP API on a unix socket (`url` is `unix:///...`), as
+    a task reaches its agent's Task API."""
+    server = SimServer(simulator)
+    await server.start(unix=unix_socket_path)
+    yield server
+    await server.stop()

@@ -5,14 +5,17 @@ Handlers never build error bodies: they raise, and `problems.problem_middleware`
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.http import HttpProcessingError
 from pydantic import BaseModel, ValidationError
 
 from nomad_bridge.api.context import bridge
 from nomad_bridge.api.longpoll import WAIT_INDEX_HEADER, parse_wait_index, wait_time_s
+from nomad_bridge.api.malformed import parse_failure
 from nomad_bridge.api.metrics import METRICS_CONTENT_TYPE
 from nomad_bridge.api.problems import Problem, status_for
 from nomad_bridge.api.schemas import (
@@ -28,6 +31,9 @@ from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.jobs.operations import BulkResult, CountChange, StateChange
 from nomad_bridge.nomad import errors as nomad
 
+# A body of BRIDGE_BODY_LIMIT_BYTES arrives well within this; a stalled or broken one (a bad
+# chunk aiohttp's C parser reports only to the next request) must not hold the handler.
+BODY_READ_TIMEOUT_S = 10.0
 # No job ID starts with a space (Nomad refuses them: "Job ID contains a space").
 READY_PROBE_PREFIX = " nomad-bridge-ready-probe"
 
@@ -36,7 +42,16 @@ Body = TypeVar("Body", bound=BaseModel)
 
 async def parse_body(request: web.Request, model: type[Body]) -> Body:
     """A strict body: JSON object, the model's fields with their exact types."""
-    raw = await request.read()  # 413 past the application's client_max_size
+    try:
+        async with asyncio.timeout(BODY_READ_TIMEOUT_S):
+            raw = await request.read()  # 413 past the application's client_max_size
+    except TimeoutError:
+        raise Problem(408, f"the body did not arrive within {BODY_READ_TIMEOUT_S:g} s") from None
+    except (web.RequestPayloadError, HttpProcessingError) as error:
+        # Broken framing or content coding found while the body is read (a bad chunk, a
+        # gzip body that is not gzip): the parser's complaint, without the bytes it quotes.
+        detail = parse_failure(error.__cause__ or error, None)
+        raise Problem(400, f"the request body could not be read: {detail}") from None
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError) as error:

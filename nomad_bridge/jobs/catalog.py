@@ -1,8 +1,10 @@
 """The listed jobs read fresh from Nomad, as mutations and the operator CLI need them.
 
 The live view answers reads from memory; a change is decided on what Nomad has now, so it
-reads here: one job (with its saved definition once Nomad collected it), or the whole
-listing. Works on the server's client and on the CLI's python-nomad adapter alike.
+reads here: one job (with its saved definition once Nomad collected it) for check-and-set,
+or the whole listing, as startall/stopall act on Nomad's present state rather than on a
+view that may trail a change made directly in Nomad. Works on the server's client and on
+the CLI's python-nomad adapter alike.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ class Listing:
 
     in_nomad: dict[str, JobStub]
     collected: dict[str, SavedDefinition]
+
+    def states(self) -> dict[str, tuple[bool, dict[str, str] | None]]:
+        """Every listed job's (stopped, Meta): what startall and stopall choose jobs by."""
+        states = {job_id: (stub.stop, stub.meta) for job_id, stub in self.in_nomad.items()}
+        return states | {job_id: (True, saved.job.meta) for job_id, saved in self.collected.items()}
 
 
 class JobCatalog:

@@ -3,7 +3,7 @@
     BridgeError
     ├── JobNotFound           the job is not listed (unknown, a child job, another namespace)
     ├── TaskGroupNotFound     the job has no such task group
-    ├── CountOutOfRange       the resulting count would be below 0
+    ├── CountOutOfRange       the resulting count would be below 0 or above BRIDGE_MAX_COUNT
     ├── CountChangeConflict   check-and-set kept losing to other writers; retries ran out
     └── DefinitionTooLarge    a spec a Nomad variable cannot hold (`jobs.definitions`)
 
@@ -36,8 +36,8 @@ class TaskGroupNotFound(BridgeError):
 
 
 class CountOutOfRange(BridgeError):
-    """The count asked for would be below zero (Nomad itself refuses counts outside the
-    group's scaling policy, with a 400 the client gets as it is)."""
+    """The count asked for would be below zero or above `BRIDGE_MAX_COUNT` (Nomad itself
+    refuses counts outside the group's scaling policy, with a 400 the client gets as is)."""
 
 
 class CountChangeConflict(BridgeError):

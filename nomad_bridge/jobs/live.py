@@ -186,6 +186,9 @@ class LiveView:
     def entries(self) -> list[ViewEntry]:
         return sorted([*self._live.values(), *self._collected.values()], key=lambda e: e.view.name)
 
+    def listed_jobs(self) -> list[ListedJob]:
+        return [entry.listed for entry in self.entries()]
+
     async def wait_past(self, index: int, timeout_s: float) -> None:
         """Return once the view's index passes `index`, the wait ends, or the view closes."""
         await self._wait_until(lambda: self.index > index, timeout_s)

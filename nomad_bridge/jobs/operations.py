@@ -14,7 +14,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
-from nomad_bridge.jobs.catalog import JobCatalog, bounded_map
+from nomad_bridge.jobs.bulk import Deadline, run_bulk
+from nomad_bridge.jobs.catalog import JobCatalog
 from nomad_bridge.jobs.definitions import DefinitionStore
 from nomad_bridge.jobs.errors import (
     CountChangeConflict,
@@ -29,6 +30,8 @@ from nomad_bridge.nomad import errors as nomad
 from nomad_bridge.nomad.retry import backoff_s
 
 log = logging.getLogger(__name__)
+
+MAX_COUNT_SETTING = "BRIDGE_MAX_COUNT"
 
 CONFLICT_BACKOFF_BASE_S = 0.02
 CONFLICT_BACKOFF_CAP_S = 0.5
@@ -130,6 +133,8 @@ class JobOperations:
         *,
         count_change_attempts: int,
         bulk_concurrency: int,
+        bulk_deadline_s: float,
+        max_count: int,
         lock_wait_s: float,
     ) -> None:
         self._client = client
@@ -138,6 +143,8 @@ class JobOperations:
         self._live = live
         self._attempts = count_change_attempts
         self._bulk_concurrency = bulk_concurrency
+        self._bulk_deadline_s = bulk_deadline_s
+        self._max_count = max_count
         self._locks = KeyedLocks(lock_wait_s)
 
     async def start(self, job_id: str) -> StateChange:
@@ -187,54 +194,70 @@ class JobOperations:
             log.info("job_stopped", extra={"job": job_id})
             return StateChange(job_id, Outcome.STOPPED, response.eval_id, response.job_modify_index)
 
-    # Bulk operations act on Nomad's present state (the job list and the saved definitions)
-    # rather than on the live view, which may trail a change made directly in Nomad.
-
     async def start_all(self, autostart_key: str) -> list[BulkResult]:
         """Start every listed, stopped job flagged autostart (a running one needs nothing)."""
-        now = await self._catalog.listed_now()
-        targets = [
-            *(job_id for job_id, stub in now.in_nomad.items() if stub.stop),
-            *now.collected,
-        ]
-        meta = {job_id: stub.meta for job_id, stub in now.in_nomad.items()}
-        meta |= {job_id: saved.job.meta for job_id, saved in now.collected.items()}
         return await self._bulk(
-            self._start, [job_id for job_id in targets if flag(meta[job_id], autostart_key)]
+            self._start, lambda stopped, meta: stopped and flag(meta, autostart_key)
         )
 
     async def stop_all(self) -> list[BulkResult]:
         """Stop every listed job that is not stopped."""
-        now = await self._catalog.listed_now()
-        return await self._bulk(
-            self._stop, [job_id for job_id, stub in now.in_nomad.items() if not stub.stop]
-        )
+        return await self._bulk(self._stop, lambda stopped, _meta: not stopped)
 
     async def _bulk(
-        self, operation: Callable[[str], Awaitable[StateChange]], job_ids: list[str]
+        self,
+        operation: Callable[[str], Awaitable[StateChange]],
+        wanted: Callable[[bool, dict[str, str] | None], bool],
     ) -> list[BulkResult]:
-        results = await bounded_map(self._bulk_concurrency, operation, sorted(job_ids))
-        out: list[BulkResult] = []
-        for job_id, result in zip(sorted(job_ids), results, strict=True):
-            if isinstance(result, Exception):
-                log.warning("bulk_job_failed", extra={"job": job_id, "error": str(result)})
-                out.append(BulkResult(job_id, None, result))
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                out.append(BulkResult(job_id, result, None))
-        # One wait for the view, for the last write, instead of one per job.
-        await self._seen(max((r.change.index for r in out if r.change), default=0))
+        """`operation` on every listed job `wanted(stopped, meta)` selects, answered by the
+        bulk deadline (`jobs.bulk`)."""
+        deadline = Deadline(self._bulk_deadline_s)
+        try:
+            async with asyncio.timeout_at(deadline.at):
+                listed = await self._catalog.listed_now()
+        except TimeoutError:
+            # Nomad has not listed the jobs: answer for those the live view would act on.
+            targets = [j.id for j in self._live.listed_jobs() if wanted(j.stopped, j.job.meta)]
+            if not targets:
+                raise deadline.not_listed() from None
+            log.warning("bulk_deadline_passed", extra={"not_listed": len(targets)})
+            return [BulkResult(job_id, None, deadline.not_listed()) for job_id in sorted(targets)]
+        targets = sorted(
+            job_id for job_id, (stopped, meta) in listed.states().items() if wanted(stopped, meta)
+        )
+        outcomes = await run_bulk(
+            operation, targets, concurrency=self._bulk_concurrency, deadline=deadline
+        )
+        out = [
+            BulkResult(job_id, None, outcome)
+            if isinstance(outcome, Exception)
+            else BulkResult(job_id, outcome, None)
+            for job_id, outcome in outcomes
+        ]
+        # One wait for the view, for the last write, instead of one per job; within the deadline.
+        index = max((r.change.index for r in out if r.change), default=0)
+        await self._seen(index, min(VIEW_CATCH_UP_TIMEOUT_S, deadline.remaining_s()))
         return out
 
     async def add_to_count(self, job_id: str, group: str, delta: int) -> CountChange:
         """Add a signed delta to a group's count; a delta of 0 sets the count to 0."""
+        if delta > self._max_count:  # past it whatever the count is: Nomad need not be asked
+            self._check_max(job_id, group, delta, at_least=True)
         return await self._change_count(
             job_id, group, lambda previous_count: previous_count + delta if delta else 0
         )
 
     async def set_count(self, job_id: str, group: str, count: int) -> CountChange:
+        self._check_max(job_id, group, count)
         return await self._change_count(job_id, group, lambda _previous_count: count)
+
+    def _check_max(self, job_id: str, group: str, count: int, *, at_least: bool = False) -> None:
+        """The bridge's own bound; a group's scaling policy, checked by Nomad, may be stricter."""
+        if count > self._max_count:
+            raise CountOutOfRange(
+                f"count of {job_id!r}/{group!r} would be {'at least ' if at_least else ''}"
+                f"{count}; {MAX_COUNT_SETTING} allows at most {self._max_count}"
+            )
 
     async def _change_count(
         self, job_id: str, group: str, count_from: Callable[[int], int]
@@ -252,6 +275,7 @@ class JobOperations:
                     raise CountOutOfRange(
                         f"count of {job_id!r}/{group!r} would be {count}; it must be at least 0"
                     )
+                self._check_max(job_id, group, count)
                 path = await self._apply_count(listed, group, previous_count, count)
                 if path is None:
                     await asyncio.sleep(conflict_backoff_s(attempt + 1))
@@ -308,9 +332,9 @@ class JobOperations:
         await self._seen(response.job_modify_index)
         return path
 
-    async def _seen(self, job_modify_index: int) -> None:
+    async def _seen(
+        self, job_modify_index: int, timeout_s: float = VIEW_CATCH_UP_TIMEOUT_S
+    ) -> None:
         """Answer a mutation only once the live view shows it: a read right after sees it."""
-        if job_modify_index and not await self._live.caught_up(
-            job_modify_index, VIEW_CATCH_UP_TIMEOUT_S
-        ):
+        if job_modify_index and not await self._live.caught_up(job_modify_index, timeout_s):
             log.warning("view_behind_write", extra={"index": job_modify_index})

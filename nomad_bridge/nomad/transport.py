@@ -116,10 +116,16 @@ class Transport:
     async def open(self) -> None:
         if self._session is not None:
             raise RuntimeError("the Nomad client is already open")
-        context = self._settings.ssl_context()
-        connector = aiohttp.TCPConnector(
-            ssl=context if context is not None else True, limit=self._max_connections
-        )
+        connector: aiohttp.BaseConnector
+        if self._settings.unix_socket:
+            connector = aiohttp.UnixConnector(
+                self._settings.unix_socket, limit=self._max_connections
+            )
+        else:
+            context = self._settings.ssl_context()
+            connector = aiohttp.TCPConnector(
+                ssl=context if context is not None else True, limit=self._max_connections
+            )
         session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=None),

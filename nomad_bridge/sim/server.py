@@ -1,7 +1,12 @@
 """Serving a simulator: on the current loop, in its own thread, or as the CLI's process.
 
 `SimServer` owns the listening socket itself (rather than an aiohttp site) so the `refuse`
-outage can close it, drop open connections, and later listen again on the same port.
+outage can close it, drop open connections, and later listen again on the same port (or
+unix socket path).
+
+On a unix socket (`unix=PATH`) it serves the same API as on TCP, as a task reaches its
+agent's Task API at `$NOMAD_SECRETS_DIR/api.sock`; its URL is then `unix://PATH`, which is
+what Nomad's own clients take as NOMAD_ADDR.
 """
 
 from __future__ import annotations
@@ -42,10 +47,13 @@ class SimServer:
         self._ssl: ssl.SSLContext | None = None
         self._host = "127.0.0.1"
         self._port = 0
+        self._unix: Path | None = None
         self._reopen: asyncio.Task[None] | None = None
 
     @property
     def url(self) -> str:
+        if self._unix is not None:
+            return f"unix://{self._unix}"
         scheme = "https" if self._ssl is not None else "http"
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"{scheme}://{host}:{self._port}"
@@ -55,24 +63,38 @@ class SimServer:
         return self._port
 
     async def start(
-        self, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+        *,
+        unix: Path | None = None,
     ) -> None:
+        """Listen on `host:port`, or on the unix socket `unix` (an absolute path) instead."""
         self._host, self._ssl = host, ssl_context
+        if unix is not None and not unix.is_absolute():
+            raise ValueError(f"the simulator's unix socket needs an absolute path, not {unix}")
+        self._unix = unix
         self._runner = web.AppRunner(
             self.sim.app, shutdown_timeout=SHUTDOWN_TIMEOUT_S, access_log=None
         )
         await self._runner.setup()
         sock = self._bind(port)
-        self._port = sock.getsockname()[1]
+        self._port = 0 if self._unix is not None else sock.getsockname()[1]
         await self._listen(sock)
         self.sim.controls.add_outage_listener(self._on_outage)
         log.info("sim_listening", extra={"url": self.url})
 
     def _bind(self, port: int) -> socket.socket:
-        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, port))
+        if self._unix is not None:
+            self._unlink_socket()  # left by an earlier listener (or the `refuse` outage)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.bind(str(self._unix))
+        else:
+            family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._host, port))
         sock.listen(128)
         sock.setblocking(False)
         return sock
@@ -100,6 +122,10 @@ class SimServer:
             sock = self._bind(self._port)  # listening again before this returns
             self._reopen = asyncio.get_running_loop().create_task(self._listen(sock))
 
+    def _unlink_socket(self) -> None:
+        if self._unix is not None and self._unix.is_socket():
+            self._unix.unlink()
+
     def _drop_connections(self) -> None:
         assert self._runner is not None
         assert self._runner.server is not None
@@ -117,6 +143,7 @@ class SimServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self._unlink_socket()
 
 
 class _AlertingTLS(sslproto.SSLProtocol):
@@ -178,6 +205,8 @@ def serve_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
     ssl_context: ssl.SSLContext | None = None,
+    *,
+    unix: Path | None = None,
 ) -> Iterator[ThreadHandle]:
     """Serve `sim` from a new thread with its own event loop until the block exits."""
     loop = asyncio.new_event_loop()
@@ -188,7 +217,7 @@ def serve_in_thread(
     def main() -> None:
         asyncio.set_event_loop(loop)
         try:
-            loop.run_until_complete(server.start(host, port, ssl_context))
+            loop.run_until_complete(server.start(host, port, ssl_context, unix=unix))
         except BaseException as err:
             failure.append(err)
             ready.set()
@@ -217,18 +246,23 @@ def run(
     host: str = "127.0.0.1",
     port: int = 4646,
     seed_dir: Path | None = None,
+    *,
+    unix: Path | None = None,
 ) -> None:
-    """Serve a simulator until SIGINT or SIGTERM (the `nomad-bridge sim` command)."""
-    asyncio.run(_serve_forever(config, host, port, seed_dir))
+    """Serve a simulator until SIGINT or SIGTERM (the `nomad-bridge sim` command); on the
+    unix socket `unix` instead of `host:port` if given."""
+    asyncio.run(_serve_forever(config, host, port, seed_dir, unix))
 
 
-async def _serve_forever(config: SimConfig, host: str, port: int, seed_dir: Path | None) -> None:
+async def _serve_forever(
+    config: SimConfig, host: str, port: int, seed_dir: Path | None, unix: Path | None
+) -> None:
     sim = Simulator(config)
     if seed_dir is not None:
         seeded = sim.seed_from_dir(seed_dir)
         log.info("sim_seeded", extra={"count": len(seeded), "dir": str(seed_dir)})
     server = SimServer(sim)
-    await server.start(host, port)
+    await server.start(host, port, unix=unix)
     print(f"Nomad simulator listening on {server.url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

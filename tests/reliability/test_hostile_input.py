@@ -2,8 +2,10 @@
 no Nomad request goes anywhere but the job's own path, and no token shows anywhere.
 
 Requests that aiohttp's HTTP parser refuses before the application sees them (a raw CR in a
-header, a 100 KB header line) are answered by aiohttp itself: a plain-text 400 and a
-closed connection. They are sent over raw sockets, since no HTTP client would send them.
+header, a 100 KB header line) are answered by aiohttp itself here, a 400 and a closed
+connection: this test server is aiohttp's own (`nomad-bridge serve` answers them with a
+problem, see test_malformed_http.py). They are sent over raw sockets, since no HTTP client
+would send them.
 """
 
 from __future__ import annotations
@@ -266,7 +268,7 @@ async def test_a_job_nomad_cannot_address_is_left_out_of_startall_and_stopall(
 ) -> None:
     """Someone registered `web/summary` in Nomad directly. The view leaves it out (a path
     with it would reach web's summary), so no endpoint knows it; but bulk operations list
-    jobs from Nomad afresh (`JobOperations._listed_now`) and then fail on it, so every
+    jobs from Nomad afresh (`JobCatalog.listed_now`) and then fail on it, so every
     `stopall` answers a 400 problem — for a job no client can see."""
     for job_id in ("web", "web/summary"):
         simulator.register_job_spec(job_spec(job_id, {"g": 1}, Meta={"autostart": "true"}))

@@ -7,6 +7,7 @@ import pytest
 
 from nomad_bridge.api.problems import detail_for, status_for
 from nomad_bridge.jobs import errors as domain
+from nomad_bridge.jobs.bulk import DeadlinePassed
 from nomad_bridge.nomad import errors as nomad
 
 PATH = "/v1/job/web"
@@ -22,6 +23,7 @@ NOMAD_STATUSES: dict[type[nomad.NomadError], int] = {
     nomad.Timeout: 504,
     nomad.UnexpectedAnswer: 502,
     nomad.UnroutableID: 400,
+    DeadlinePassed: 504,  # startall/stopall: a job unfinished at the bulk deadline
 }
 DOMAIN_ERRORS: list[tuple[domain.BridgeError, int]] = [
     (domain.JobNotFound("web"), 404),
@@ -33,10 +35,10 @@ DOMAIN_ERRORS: list[tuple[domain.BridgeError, int]] = [
 
 
 def _subclasses(cls: type[nomad.NomadError]) -> set[type[nomad.NomadError]]:
-    """The class and every subclass the client defines (not those a test makes up)."""
+    """The class and every subclass the bridge defines (not those a test makes up)."""
     found = {cls}
     for sub in cls.__subclasses__():
-        if sub.__module__ == nomad.__name__:
+        if sub.__module__.startswith("nomad_bridge."):
             found |= _subclasses(sub)
     return found
 
@@ -49,7 +51,12 @@ def test_every_nomad_error_class_has_a_decided_status() -> None:
 def test_each_nomad_error_maps_to_its_status(
     error_class: type[nomad.NomadError], status: int
 ) -> None:
-    assert status_for(error_class("Nomad's words", path=PATH, status=None)) == status
+    error = (
+        DeadlinePassed("the deadline passed")
+        if error_class is DeadlinePassed
+        else error_class("Nomad's words", path=PATH, status=None)
+    )
+    assert status_for(error) == status
 
 
 @pytest.mark.parametrize(("error", "status"), DOMAIN_ERRORS)
