@@ -54,6 +54,7 @@ class JobView(BaseModel):
 
 
 ZERO_SUMMARY = GroupSummary()
+COUNTER_NAMES = tuple(GroupSummary.model_fields)
 
 
 def flag(meta: Mapping[str, str] | None, key: str) -> bool:
@@ -65,7 +66,7 @@ def flag(meta: Mapping[str, str] | None, key: str) -> bool:
 def group_summary(counters: TaskGroupSummary | None) -> GroupSummary:
     if counters is None:
         return ZERO_SUMMARY
-    return GroupSummary.model_validate(counters.model_dump(include=set(GroupSummary.model_fields)))
+    return GroupSummary(**{name: getattr(counters, name) for name in COUNTER_NAMES})
 
 
 def job_view(job: Job, summary: JobSummary | None, keys: FlagKeys) -> JobView:
