@@ -32,6 +32,8 @@ class Profile:
     startall_jobs: int = 200
     startall_latencies_s: tuple[float, ...] = (0.0, 0.005)
     """Added to every Nomad request: none (loopback), then 5 ms as across a network."""
+    ui_changes: int = 30
+    """Count changes made on Nomad while the dashboard watches 1,000 jobs (bench/measures/ui.py)."""
 
 
 QUICK = Profile(name="quick")
@@ -46,4 +48,5 @@ FULL = Profile(
     sequential_run_s=30.0,
     waiter_counts=(100, 1000, 10_000),
     mutation_rounds=15,
+    ui_changes=200,
 )

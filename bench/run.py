@@ -10,6 +10,7 @@ from bench.measures import Bench
 from bench.measures.mutations import CountChanges, StartAll, measure_count_changes, measure_startall
 from bench.measures.naive import NaiveComparison, compare_naive
 from bench.measures.reads import ReadComparison, compare_reads
+from bench.measures.ui import UiResult, measure_ui
 from bench.measures.waiters import WaiterResult, measure_waiters
 
 log = logging.getLogger("bench")
@@ -25,6 +26,7 @@ class Outcome:
     waiters: list[WaiterResult] = field(default_factory=list)
     count_changes: CountChanges | None = None
     startall: list[StartAll] = field(default_factory=list)
+    ui: UiResult | None = None
 
 
 async def measure_sizes(bench: Bench, outcome: Outcome) -> None:
@@ -118,4 +120,5 @@ async def run(bench: Bench) -> Outcome:
     outcome = Outcome()
     await measure_sizes(bench, outcome)
     await measure_waiters_and_mutations(bench, outcome)
+    outcome.ui = await measure_ui(bench)
     return outcome

@@ -10,19 +10,13 @@ from pathlib import Path
 import pytest
 
 from nomad_bridge.sim import SimConfig, SimServer, Simulator, ThreadHandle, serve_in_thread
+from nomad_bridge.sim.testing import fast_config
 
 
 @pytest.fixture
 def sim_config() -> SimConfig:
     """Simulated time compressed so allocations settle within tens of milliseconds."""
-    return SimConfig(
-        eval_delay_s=0.005,
-        alloc_start_delay_s=0.01,
-        alloc_stop_delay_s=0.01,
-        batch_run_s=0.05,
-        deployment_min_healthy_s=0.02,
-        reschedule_delay_s=0.03,
-    )
+    return fast_config()
 
 
 @pytest.fixture

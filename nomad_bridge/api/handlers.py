@@ -14,7 +14,12 @@ from aiohttp.http import HttpProcessingError
 from pydantic import BaseModel, ValidationError
 
 from nomad_bridge.api.context import bridge
-from nomad_bridge.api.longpoll import WAIT_INDEX_HEADER, parse_wait_index, wait_time_s
+from nomad_bridge.api.longpoll import (
+    LAST_CONTACT_HEADER,
+    WAIT_INDEX_HEADER,
+    parse_wait_index,
+    wait_time_s,
+)
 from nomad_bridge.api.malformed import parse_failure
 from nomad_bridge.api.metrics import METRICS_CONTENT_TYPE
 from nomad_bridge.api.problems import Problem, status_for
@@ -103,10 +108,12 @@ async def synced_view(request: web.Request) -> LiveView:
     return app.live
 
 
-def view_response(body: bytes, index: int) -> web.Response:
-    return web.Response(
-        body=body, content_type="application/json", headers={WAIT_INDEX_HEADER: str(index)}
-    )
+def view_response(live: LiveView, body: bytes, index: int) -> web.Response:
+    headers = {
+        WAIT_INDEX_HEADER: str(index),
+        LAST_CONTACT_HEADER: str(round(live.sync_age_s * 1000)),
+    }
+    return web.Response(body=body, content_type="application/json", headers=headers)
 
 
 async def list_jobs(request: web.Request) -> web.Response:
@@ -117,7 +124,7 @@ async def list_jobs(request: web.Request) -> web.Response:
     if wait_index is not None and live.index <= wait_index:
         with bridge(request).metrics.long_polls.track_inprogress():
             await live.wait_past(wait_index, wait_s)
-    return view_response(live.body, live.index)
+    return view_response(live, live.body, live.index)
 
 
 async def job_summary(request: web.Request) -> web.Response:
@@ -133,7 +140,7 @@ async def job_summary(request: web.Request) -> web.Response:
         entry = live.entry(job_id)
     if entry is None:
         raise JobNotFound(job_id)
-    return view_response(entry.body, max(entry.index, 1))
+    return view_response(live, entry.body, max(entry.index, 1))
 
 
 async def start_job(request: web.Request) -> web.Response:

@@ -11,6 +11,10 @@ from nomad_bridge.api.problems import Problem
 from nomad_bridge.nomad.query import DEFAULT_BLOCKING_WAIT_S, JITTER_FRACTION
 
 WAIT_INDEX_HEADER = "waitIndex"
+LAST_CONTACT_HEADER = "X-Bridge-LastContact"
+"""Milliseconds since the view last heard from Nomad (0 while its watch is healthy): a read
+answered from memory during an outage says how stale it may be, as Nomad's
+`X-Nomad-LastContact` does for a stale read."""
 WAIT_QUERY = "wait"
 WAIT_INDEX_MAX_DIGITS = 20  # up to 10**20 - 1: more than any uint64 index Nomad sends
 WAIT_DEFAULT_S = DEFAULT_BLOCKING_WAIT_S  # as Nomad's blocking queries

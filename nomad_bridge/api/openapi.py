@@ -62,7 +62,7 @@ def _reply(route: Route) -> dict[str, Any]:
         schema = {"type": "array", "items": _ref(reply.body)} if reply.many else _ref(reply.body)
     answer: dict[str, Any] = {
         "description": reply.description,
-        "content": {reply.media_type: {"schema": schema}},
+        "content": {media_type: {"schema": schema} for media_type in reply.media_types},
     }
     if reply.headers is not None:
         answer["headers"] = _headers(reply.headers)

@@ -6,7 +6,7 @@ Each entry is the one declaration of its route: aiohttp serves it, the token che
 
 from __future__ import annotations
 
-from nomad_bridge.api import handlers
+from nomad_bridge.api import handlers, ui
 from nomad_bridge.api.openapi import serve_openapi
 from nomad_bridge.api.routing import Reply, Route
 from nomad_bridge.api.schemas import (
@@ -14,6 +14,7 @@ from nomad_bridge.api.schemas import (
     CountChangeResult,
     CountDelta,
     CountValue,
+    DashboardFile,
     Health,
     JobName,
     LongPoll,
@@ -118,7 +119,7 @@ ROUTES: tuple[Route, ...] = (
         "/metrics",
         handlers.metrics,
         "Prometheus metrics",
-        Reply("Exposition format.", schema={"type": "string"}, media_type="text/plain"),
+        Reply("Exposition format.", schema={"type": "string"}, media_types=("text/plain",)),
         under_base_path=False,
     ),
     Route(
@@ -128,5 +129,23 @@ ROUTES: tuple[Route, ...] = (
         "This document",
         Reply("OpenAPI 3.1.", schema={"type": "object"}),
         under_base_path=False,
+    ),
+    Route(
+        "GET",
+        "ui",
+        ui.page,
+        "The live dashboard (HTML)",
+        Reply("The page", schema={"type": "string"}, media_types=(ui.PAGE_CONTENT_TYPE,)),
+        open=True,
+    ),
+    Route(
+        "GET",
+        "ui/{asset}",
+        ui.asset,
+        "A file of the dashboard (script, style sheet, icon)",
+        Reply("The file", schema={"type": "string"}, media_types=ui.ASSET_CONTENT_TYPES),
+        problems=(404,),
+        parameters=(DashboardFile,),
+        open=True,
     ),
 )

@@ -32,7 +32,7 @@ class Reply:
     body: type[BaseModel] | None = None  # a JSON body this model describes
     many: bool = False  # the body is a JSON array of `body`
     schema: dict[str, Any] | None = None  # a body no model describes
-    media_type: str = "application/json"
+    media_types: tuple[str, ...] = ("application/json",)
     headers: type[BaseModel] | None = None  # response headers, one field each
 
 

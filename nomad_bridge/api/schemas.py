@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from nomad_bridge.api.longpoll import (
+    LAST_CONTACT_HEADER,
     WAIT_CAP_S,
     WAIT_DEFAULT_S,
     WAIT_INDEX_HEADER,
@@ -137,4 +138,18 @@ class ViewHeaders(BaseModel):
         alias=WAIT_INDEX_HEADER,
         ge=1,
         description="The view's index; send it back as `waitIndex` to wait for a change.",
+    )
+    last_contact_ms: int = Field(
+        alias=LAST_CONTACT_HEADER,
+        ge=0,
+        description="Milliseconds since the view last heard from Nomad; 0 while its watch of "
+        "Nomad is healthy (as Nomad's own `X-Nomad-LastContact`).",
+    )
+
+
+class DashboardFile(BaseModel):
+    """A file of the dashboard, in its path."""
+
+    asset: str = Field(
+        description="The file's name, e.g. `app.js`.", json_schema_extra={"in": "path"}
     )

@@ -23,7 +23,7 @@ from nomad_bridge.sim.scheduler import Scheduler, new_eval
 from nomad_bridge.sim.state import SCALING_EVENT, Msg, Store
 
 TRACKED_SCALING_EVENTS = 20
-Authorize = Callable[[], None]
+Authorize = Callable[[], object]
 
 
 def _allow() -> None:

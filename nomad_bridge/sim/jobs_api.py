@@ -17,13 +17,7 @@ from nomad_bridge.sim.blocking import blocking_query
 from nomad_bridge.sim.errors import NomadError
 from nomad_bridge.sim.models import Job
 from nomad_bridge.sim.paging import compile_filter, in_namespace, paginate
-from nomad_bridge.sim.query import (
-    QueryOptions,
-    begin_read,
-    bool_param,
-    check_region,
-    parse_query,
-)
+from nomad_bridge.sim.query import QueryOptions, bool_param, check_region, parse_query
 from nomad_bridge.sim.responses import json_response, query_meta, read_headers
 from nomad_bridge.sim.state import (
     ALLOCS,
@@ -41,24 +35,35 @@ if TYPE_CHECKING:
 JOB_NOT_FOUND = "job not found"
 
 
+def begin_read(
+    request: web.Request, sim: Simulator, capabilities: tuple[str, ...] = ("read-job",)
+) -> QueryOptions:
+    """The steps every read takes before it runs: parse, forward, authenticate, authorize."""
+    opts = parse_query(request, sim.config.region)
+    check_region(opts.region, sim.config.region)
+    sim.acl.authorize(request, opts.namespace, *capabilities)
+    return opts
+
+
 async def list_jobs(request: web.Request, sim: Simulator, _: str) -> web.StreamResponse:
     opts = parse_query(request, sim.config.region)
     with_meta = bool(bool_param(request, "meta"))
     check_region(opts.region, sim.config.region)
-    sim.acl.check(request)
+    acl_token = sim.acl.authorize(request, opts.namespace, "list-jobs")
     predicate = compile_filter(opts)
     store = sim.store
 
     def run() -> tuple[int, tuple[list[Any], str]]:
         chosen: list[tuple[str, Any]] = []
         for job in in_namespace(opts, store.jobs):
-            if not job["ID"].startswith(opts.prefix):
+            ns, job_id = job["Namespace"], job["ID"]
+            if not sim.acl.allows(acl_token, ns, "list-jobs") or not job_id.startswith(opts.prefix):
                 continue
             if predicate is not None and not predicate(job):
                 continue
-            summary = store.summaries.get((job["Namespace"], job["ID"]))
+            summary = store.summaries.get((ns, job_id))
             stub = jobspec.stub(job, summary.to_json() if summary else None, with_meta=with_meta)
-            chosen.append((f"{job['Namespace']}.{job['ID']}", stub))
+            chosen.append((f"{ns}.{job_id}", stub))
         return max(store.index(JOBS), store.index(JOB_SUMMARY)), paginate(chosen, opts)
 
     index, (stubs, token) = await blocking_query(store, opts, (JOBS, JOB_SUMMARY), run)
@@ -72,10 +77,11 @@ async def _blocking_read(
     read: Callable[[QueryOptions], tuple[int, Any]],
     *,
     not_found: str | None = None,
+    capabilities: tuple[str, ...] = ("read-job",),
 ) -> web.StreamResponse:
     """A blocking read answered as Nomad does: the value with its index in the headers, or,
     when `not_found` names the error, a 404 when there is no value."""
-    opts = begin_read(request, sim)
+    opts = begin_read(request, sim, capabilities)
     index, value = await blocking_query(sim.store, opts, tables, lambda: read(opts))
     if value is None and not_found is not None:
         raise NomadError(404, not_found, read_headers(index))
@@ -218,5 +224,11 @@ async def scale_status(request: web.Request, sim: Simulator, job_id: str) -> web
     def read(opts: QueryOptions) -> tuple[int, dict[str, Any] | None]:
         return _scale_status(sim, opts.namespace, job_id)
 
-    tables = (JOBS, SCALING_EVENT, ALLOCS)
-    return await _blocking_read(request, sim, tables, read, not_found=JOB_NOT_FOUND)
+    return await _blocking_read(
+        request,
+        sim,
+        (JOBS, SCALING_EVENT, ALLOCS),
+        read,
+        not_found=JOB_NOT_FOUND,
+        capabilities=("read-job", "read-job-scaling"),
+    )

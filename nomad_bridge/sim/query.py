@@ -7,18 +7,13 @@ by `parseBool`/`parseInt` fail as plain errors (500), as they do in Nomad.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from nomad_bridge.sim.durations import SECOND, DurationError, parse_go_duration
 from nomad_bridge.sim.errors import NO_PATH_TO_REGION, NomadError
-
-if TYPE_CHECKING:
-    from nomad_bridge.sim.simulator import Simulator
-
 from nomad_bridge.sim.gojson import (
     GoJSONError,
     Struct,
@@ -116,15 +111,3 @@ async def read_body(request: web.Request, spec: Struct) -> dict[str, Any]:
         return decode_body(await request.read(), spec)
     except GoJSONError as err:
         raise NomadError(400, str(err)) from None
-
-
-def begin_read(
-    request: web.Request,
-    sim: Simulator,
-    parse: Callable[[web.Request, str], QueryOptions] = parse_query,
-) -> QueryOptions:
-    """The steps every read takes before it runs: parse, forward, authenticate, authorize."""
-    opts = parse(request, sim.config.region)
-    check_region(opts.region, sim.config.region)
-    sim.acl.check(request)
-    return opts

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from nomad_bridge.sim.blocking import blocking_query
-from nomad_bridge.sim.errors import NomadError
+from nomad_bridge.sim.errors import PERMISSION_DENIED, NomadError
 from nomad_bridge.sim.gojson import parse_uint
 from nomad_bridge.sim.jobschema import VARIABLE
 from nomad_bridge.sim.models import now_ns
 from nomad_bridge.sim.paging import compile_filter, in_namespace, paginate
-from nomad_bridge.sim.query import QueryOptions, begin_read, check_region, parse_query, read_body
+from nomad_bridge.sim.query import QueryOptions, check_region, parse_query, read_body
 from nomad_bridge.sim.records import Variable
 from nomad_bridge.sim.responses import TEXT_TYPE, encode, json_response, read_headers, write_headers
 from nomad_bridge.sim.state import VARIABLES, Msg
@@ -34,10 +34,10 @@ VALID_PATH = re.compile(r"^[a-zA-Z0-9\-_~/]{1,128}$")
 PARSE_FAILED = "failed to parse parameters"
 
 
-def _parse(request: web.Request, agent_region: str) -> QueryOptions:
+def _parse(request: web.Request, sim: Simulator) -> QueryOptions:
     """Variables wrap a parse failure in a second error; Nomad sends both texts, joined."""
     try:
-        return parse_query(request, agent_region)
+        return parse_query(request, sim.config.region)
     except NomadError as err:
         raise NomadError(400, err.message + PARSE_FAILED) from None
 
@@ -114,11 +114,20 @@ def _stale(cas: int | None, current: Variable | None) -> bool:
     return current is None or current.modify_index != cas
 
 
-def _begin_write(request: web.Request, sim: Simulator) -> tuple[str, int | None]:
+def _authorize(request: web.Request, sim: Simulator, namespace: str, path: str, op: str) -> None:
+    """handleMixedAuthEndpoint: the path's rule must grant the operation's capability."""
+    token = sim.acl.authenticate(request)
+    if not sim.acl.allows_variable(token, namespace, path, op):
+        raise NomadError(403, PERMISSION_DENIED)
+
+
+def _begin_write(
+    request: web.Request, sim: Simulator, path: str, op: str
+) -> tuple[str, int | None]:
     namespace = request.rel_url.query.get("namespace") or "default"
     cas = _cas(request)
     check_region(request.rel_url.query.get("region") or sim.config.region, sim.config.region)
-    sim.acl.check(request)
+    _authorize(request, sim, namespace, path, op)
     return namespace, cas
 
 
@@ -127,7 +136,7 @@ async def put_variable(request: web.Request, sim: Simulator, path: str) -> web.S
     items = body.get("Items") or {}
     if not items:
         raise NomadError(400, "variable missing required Items object")
-    namespace, cas = _begin_write(request, sim)
+    namespace, cas = _begin_write(request, sim, path, "write")
     namespace = body.get("Namespace") or namespace
     _validate(namespace, path, items)
     store = sim.store
@@ -156,7 +165,7 @@ async def put_variable(request: web.Request, sim: Simulator, path: str) -> web.S
 
 
 async def delete_variable(request: web.Request, sim: Simulator, path: str) -> web.StreamResponse:
-    namespace, cas = _begin_write(request, sim)
+    namespace, cas = _begin_write(request, sim, path, "destroy")
     store = sim.store
     key = (namespace, path)
     with store.txn(Msg.VARIABLE_APPLY) as tx:
@@ -171,7 +180,9 @@ async def delete_variable(request: web.Request, sim: Simulator, path: str) -> we
 
 
 async def read_variable(request: web.Request, sim: Simulator, path: str) -> web.StreamResponse:
-    opts = begin_read(request, sim, _parse)
+    opts = _parse(request, sim)
+    check_region(opts.region, sim.config.region)
+    _authorize(request, sim, opts.namespace, path, "read")
     store = sim.store
 
     def run() -> tuple[int, dict[str, Any] | None]:
@@ -185,13 +196,17 @@ async def read_variable(request: web.Request, sim: Simulator, path: str) -> web.
 
 
 async def list_variables(request: web.Request, sim: Simulator, _: str) -> web.StreamResponse:
-    opts = begin_read(request, sim, _parse)
+    opts = _parse(request, sim)
+    check_region(opts.region, sim.config.region)
+    acl_token = sim.acl.authenticate(request)
     predicate = compile_filter(opts)
     store = sim.store
 
     def run() -> tuple[int, tuple[list[Any], str]]:
         chosen: list[tuple[str, Any]] = []
         for var in in_namespace(opts, store.variables):
+            if not sim.acl.allows_variable(acl_token, var.namespace, var.path, "list"):
+                continue
             meta = var.metadata()
             if var.path.startswith(opts.prefix) and (predicate is None or predicate(meta)):
                 chosen.append((f"{var.namespace}.{var.path}", meta))

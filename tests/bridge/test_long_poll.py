@@ -208,3 +208,27 @@ async def test_nomad_index_going_backwards_resets_the_view_and_answers_waiters(
         return [job["name"] for job in body] == ["api", "web"]
 
     await wait_until(follows)
+
+
+async def test_reads_say_how_long_since_the_view_last_heard_from_nomad(
+    bridge: BridgeClient, simulator: Simulator
+) -> None:
+    simulator.register_job_spec(job_spec("web", {"g": 1}))
+    await settled(bridge, simulator)
+    for path in ("/jobs", "/job/web/summary"):
+        assert (await bridge.get(path)).headers["X-Bridge-LastContact"] == "0"
+    simulator.controls.set_outage("refuse")
+
+    async def stale() -> bool:
+        response = await bridge.get("/jobs")
+        return int(response.headers["X-Bridge-LastContact"]) > 0
+
+    await wait_until(stale)
+    summary = await bridge.get("/job/web/summary")
+    assert int(summary.headers["X-Bridge-LastContact"]) > 0
+    simulator.controls.set_outage(None)
+
+    async def current() -> bool:
+        return (await bridge.get("/jobs")).headers["X-Bridge-LastContact"] == "0"
+
+    await wait_until(current)
