@@ -476,6 +476,7 @@ class TestNomadRefusesTheToken:
         settings = self.with_token(nomad_settings, NOMAD_TOKEN)
         bridge = await make_bridge(fast_settings(), nomad=settings)
         await converges(bridge, lambda views: "web" in by_name(views), within_s=5.0)
+        await quiet(bridge)  # allocations settled: a watch already in flight brings nothing new
         _, before = await view(bridge)
         simulator.acl = Acl("rotated-token")  # the bridge's token no longer works
         try:
