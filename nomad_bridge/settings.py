@@ -12,6 +12,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from nomad_bridge.jobs.view import FlagKeys
+from nomad_bridge.nomad.client import DEFAULT_TIMEOUT_S
+
 
 class BridgeSettings(BaseSettings):
     """Everything the bridge itself can be told; one instance per application."""
@@ -57,7 +60,9 @@ class BridgeSettings(BaseSettings):
         default=16, ge=1, le=256, description="Nomad reads in flight while building views."
     )
     nomad_timeout_s: float = Field(
-        default=10.0, gt=0, description="Longest wait for one Nomad answer (504 past it)."
+        default=DEFAULT_TIMEOUT_S,
+        gt=0,
+        description="Longest wait for one Nomad answer (504 past it).",
     )
     watch_wait_s: float = Field(
         default=60.0,
@@ -92,6 +97,11 @@ class BridgeSettings(BaseSettings):
             lines = self.tokens_file.read_text(encoding="utf-8").splitlines()
             self.tokens = [*self.tokens, *(SecretStr(s.strip()) for s in lines if s.strip())]
         return self
+
+    @property
+    def flag_keys(self) -> FlagKeys:
+        """The Meta keys of the Cluster API's two flags."""
+        return FlagKeys(autostart=self.autostart_key, by_cluster=self.bycluster_key)
 
     def route(self, path: str) -> str:
         """The full route for an API path given relative to the base path."""

@@ -22,9 +22,9 @@ from nomad_bridge.api.longpoll import (
 )
 from nomad_bridge.api.malformed import parse_failure
 from nomad_bridge.api.metrics import METRICS_CONTENT_TYPE
-from nomad_bridge.api.openapi import openapi_document
 from nomad_bridge.api.problems import Problem, status_for
 from nomad_bridge.api.schemas import (
+    JOB_NAME,
     BulkEntry,
     CountChangeResult,
     CountDelta,
@@ -36,7 +36,6 @@ from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.jobs.operations import BulkResult, CountChange, StateChange
 from nomad_bridge.nomad import errors as nomad
 
-JOB_NAME = "jobName"
 # A body of BRIDGE_BODY_LIMIT_BYTES arrives well within this; a stalled or broken one (a bad
 # chunk aiohttp's C parser reports only to the next request) must not hold the handler.
 BODY_READ_TIMEOUT_S = 10.0
@@ -91,7 +90,7 @@ def _count_change(request: web.Request, change: CountChange) -> dict[str, Any]:
     metrics.count_change_retries.inc(change.attempts - 1)
     return CountChangeResult(
         job_id=change.job_id,
-        task_group=change.group,
+        group=change.group,
         previous_count=change.previous_count,
         count=change.count,
         path=change.path.value,
@@ -191,13 +190,13 @@ async def stop_all(request: web.Request) -> web.Response:
 
 async def update_counts(request: web.Request) -> web.Response:
     body = await parse_body(request, CountDelta)
-    change = await bridge(request).operations.add_to_count(body.job_id, body.task_group, body.count)
+    change = await bridge(request).operations.add_to_count(body.job_id, body.group, body.delta)
     return json_response(_count_change(request, change))
 
 
 async def set_task_group_count(request: web.Request) -> web.Response:
     body = await parse_body(request, CountValue)
-    change = await bridge(request).operations.set_count(body.job_id, body.task_group, body.count)
+    change = await bridge(request).operations.set_count(body.job_id, body.group, body.count)
     return json_response(_count_change(request, change))
 
 
@@ -207,10 +206,6 @@ async def metrics(request: web.Request) -> web.Response:
     app.metrics.view_index.set(app.live.index)
     app.metrics.view_sync_age.set(app.live.sync_age_s)
     return web.Response(body=app.metrics.render(), headers={"Content-Type": METRICS_CONTENT_TYPE})
-
-
-async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(openapi_document(bridge(request).settings))
 
 
 async def health(request: web.Request) -> web.Response:

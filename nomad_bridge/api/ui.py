@@ -5,7 +5,8 @@ nothing from a CDN) and uses the Cluster API as any client does: one `waitIndex`
 on `GET jobs` per page, and the mutation endpoints. It addresses everything by relative
 URL, so it works under any `BRIDGE_BASE_PATH`.
 
-The page and its assets hold no data, so they are open (no token): the page asks the person
+Its two routes (`api/routes.py`) are declared open: the page and its assets hold no data,
+so they need no token: the page asks the person
 for a token and sends it as a bearer header on API calls only, never as a cookie, so no
 other site can make a browser act with the person's rights. The headers forbid inline
 script, framing and content-type sniffing: data is rendered as text, and even a slip that
@@ -15,10 +16,8 @@ rendered a job name as HTML could not run it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
@@ -26,10 +25,6 @@ from nomad_bridge.api.problems import Problem
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "ui"
 PAGE = "index.html"
-PAGE_ROUTE = "ui"
-ASSET_ROUTE = "ui-asset"
-OPEN_ROUTES = frozenset({PAGE_ROUTE, ASSET_ROUTE})
-"""Route names served without a token (`api/auth.py`)."""
 
 CONTENT_TYPES = {
     ".html": "text/html",
@@ -37,6 +32,8 @@ CONTENT_TYPES = {
     ".css": "text/css",
     ".svg": "image/svg+xml",
 }
+PAGE_CONTENT_TYPE = CONTENT_TYPES[".html"]
+ASSET_CONTENT_TYPES = tuple(sorted(set(CONTENT_TYPES.values()) - {PAGE_CONTENT_TYPE}))
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'none'",
@@ -101,54 +98,3 @@ async def asset(request: web.Request) -> web.Response:
     if found is None or name == PAGE:
         raise Problem(404, f"the dashboard has no file {name[:64]!r}")
     return _serve(request, found)
-
-
-def routes(route: Callable[[str], str]) -> list[web.RouteDef]:
-    """The page at `{base}ui`; its assets beside it, at `{base}ui/<file>` (relative URLs)."""
-    return [
-        web.get(route("ui"), page, name=PAGE_ROUTE, allow_head=False),
-        web.get(route("ui/{asset}"), asset, name=ASSET_ROUTE, allow_head=False),
-    ]
-
-
-def openapi_paths(route: Callable[[str], str], problem_ref: str) -> dict[str, Any]:
-    """How `/openapi.json` describes the page and its assets (no token: `security: []`)."""
-    text = {"schema": {"type": "string"}}
-    not_found = {
-        "description": "No such file",
-        "content": {"application/problem+json": {"schema": {"$ref": problem_ref}}},
-    }
-    return {
-        route("ui"): {
-            "get": {
-                "summary": "The live dashboard (HTML)",
-                "security": [],
-                "responses": {"200": {"description": "The page", "content": {"text/html": text}}},
-            }
-        },
-        route("ui/{asset}"): {
-            "get": {
-                "summary": "A file of the dashboard (script, style sheet, icon)",
-                "security": [],
-                "parameters": [
-                    {
-                        "name": "asset",
-                        "in": "path",
-                        "required": True,
-                        "description": "The file's name, e.g. `app.js`.",
-                        "schema": {"type": "string"},
-                    }
-                ],
-                "responses": {
-                    "200": {
-                        "description": "The file",
-                        "content": {
-                            content_type: text
-                            for content_type in sorted(set(CONTENT_TYPES.values()) - {"text/html"})
-                        },
-                    },
-                    "404": not_found,
-                },
-            }
-        },
-    }

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from nomad_bridge.jobs.bulk import Deadline, run_bulk
-from nomad_bridge.jobs.catalog import JobCatalog, ListedJob
+from nomad_bridge.jobs.catalog import JobCatalog
 from nomad_bridge.jobs.definitions import DefinitionStore
 from nomad_bridge.jobs.errors import (
     CountChangeConflict,
     CountOutOfRange,
     TaskGroupNotFound,
 )
+from nomad_bridge.jobs.listing import ListedJob
 from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.jobs.view import flag
 from nomad_bridge.nomad import NomadClient
@@ -222,7 +223,7 @@ class JobOperations:
             log.warning("bulk_deadline_passed", extra={"not_listed": len(targets)})
             return [BulkResult(job_id, None, deadline.not_listed()) for job_id in sorted(targets)]
         targets = sorted(
-            job_id for job_id, (stopped, meta) in listed.items() if wanted(stopped, meta)
+            job_id for job_id, (stopped, meta) in listed.states().items() if wanted(stopped, meta)
         )
         outcomes = await run_bulk(
             operation, targets, concurrency=self._bulk_concurrency, deadline=deadline
@@ -243,12 +244,12 @@ class JobOperations:
         if delta > self._max_count:  # past it whatever the count is: Nomad need not be asked
             self._check_max(job_id, group, delta, at_least=True)
         return await self._change_count(
-            job_id, group, lambda current: current + delta if delta else 0
+            job_id, group, lambda previous_count: previous_count + delta if delta else 0
         )
 
     async def set_count(self, job_id: str, group: str, count: int) -> CountChange:
         self._check_max(job_id, group, count)
-        return await self._change_count(job_id, group, lambda _current: count)
+        return await self._change_count(job_id, group, lambda _previous_count: count)
 
     def _check_max(self, job_id: str, group: str, count: int, *, at_least: bool = False) -> None:
         """The bridge's own bound; a group's scaling policy, checked by Nomad, may be stricter."""
@@ -259,31 +260,33 @@ class JobOperations:
             )
 
     async def _change_count(
-        self, job_id: str, group: str, new_count: Callable[[int], int]
+        self, job_id: str, group: str, count_from: Callable[[int], int]
     ) -> CountChange:
+        """Apply `count_from(previous_count)` as the group's count, with check-and-set."""
         async with self._locks.hold(job_id):
             for attempt in range(self._attempts):
                 listed = await self._catalog.get(job_id)
                 task_group = listed.job.group(group)
                 if task_group is None:
                     raise TaskGroupNotFound(job_id, group)
-                count = new_count(task_group.count)
+                previous_count = task_group.count
+                count = count_from(previous_count)
                 if count < 0:
                     raise CountOutOfRange(
                         f"count of {job_id!r}/{group!r} would be {count}; it must be at least 0"
                     )
                 self._check_max(job_id, group, count)
-                path = await self._apply_count(listed, group, task_group.count, count)
+                path = await self._apply_count(listed, group, previous_count, count)
                 if path is None:
                     await asyncio.sleep(conflict_backoff_s(attempt + 1))
                     continue
-                change = CountChange(job_id, group, task_group.count, count, path, attempt + 1)
+                change = CountChange(job_id, group, previous_count, count, path, attempt + 1)
                 log.info(
                     "count_changed",
                     extra={
                         "job": job_id,
                         "group": group,
-                        "previous": change.previous_count,
+                        "previous_count": previous_count,
                         "count": count,
                         "path": path.value,
                         "attempts": change.attempts,
@@ -296,22 +299,26 @@ class JobOperations:
         )
 
     async def _apply_count(
-        self, listed: ListedJob, group: str, previous: int, count: int
+        self, listed: ListedJob, group: str, previous_count: int, count: int
     ) -> CountPath | None:
-        """Apply one check-and-set attempt; None when another writer got there first."""
+        """Apply one check-and-set attempt; None when another writer got there first.
+
+        Nomad's own refusals (a count outside the group's scaling policy is its 400) reach
+        the client as they are (`api.problems` maps them).
+        """
         job = listed.job
         updated = job.with_group_count(group, count)
-        if listed.collected:
-            await self._definitions.save(updated)
-            await self._live.refresh_definitions()
-            return CountPath.DEFINITION
         try:
+            if listed.saved is not None:
+                await self._definitions.replace(listed.saved, updated)
+                await self._live.refresh_definitions()
+                return CountPath.DEFINITION
             try:
                 response = await self._client.scale_job(
                     job.id,
                     group,
                     count,
-                    message=f"{SCALE_MESSAGE_PREFIX}: {group} count {previous} -> {count}",
+                    message=f"{SCALE_MESSAGE_PREFIX}: {group} count {previous_count} -> {count}",
                     job_modify_index=job.job_modify_index,
                 )
                 path = CountPath.SCALE
@@ -322,9 +329,6 @@ class JobOperations:
                 path = CountPath.REGISTER
         except nomad.CasConflict:
             return None
-        except nomad.BadRequest as refused:
-            # Nomad's own limits, e.g. the group's scaling policy bounds.
-            raise CountOutOfRange(str(refused)) from refused
         await self._seen(response.job_modify_index)
         return path
 

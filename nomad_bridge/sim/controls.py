@@ -60,7 +60,7 @@ class Controls:
         if mode is not None and mode not in OUTAGE_MODES:
             raise ValueError(f"unknown outage mode {mode!r}; expected one of {OUTAGE_MODES}")
         self.outage = mode
-        log.info("sim_outage mode=%s", mode)
+        log.info("sim_outage", extra={"mode": mode})
         if mode != "hang" and self._outage_over is not None:
             self._outage_over.set()
             self._outage_over = None

@@ -86,7 +86,7 @@ class SimServer:
         self._port = 0 if self._unix is not None else sock.getsockname()[1]
         await self._listen(sock)
         self.sim.controls.add_outage_listener(self._on_outage)
-        log.info("sim_listening url=%s", self.url)
+        log.info("sim_listening", extra={"url": self.url})
 
     def _bind(self, port: int) -> socket.socket:
         held, self._held = self._held, None
@@ -284,7 +284,7 @@ async def _serve_forever(
     sim = Simulator(config)
     if seed_dir is not None:
         seeded = sim.seed_from_dir(seed_dir)
-        log.info("sim_seeded count=%d dir=%s", len(seeded), seed_dir)
+        log.info("sim_seeded", extra={"count": len(seeded), "dir": str(seed_dir)})
     server = SimServer(sim)
     await server.start(host, port, unix=unix)
     print(f"Nomad simulator listening on {server.url}", flush=True)

@@ -20,7 +20,7 @@ from nomad_bridge.sim.errors import PERMISSION_DENIED, NomadError
 from nomad_bridge.sim.gojson import parse_uint
 from nomad_bridge.sim.jobschema import VARIABLE
 from nomad_bridge.sim.models import now_ns
-from nomad_bridge.sim.paging import compile_filter, paginate
+from nomad_bridge.sim.paging import compile_filter, in_namespace, paginate
 from nomad_bridge.sim.query import QueryOptions, check_region, parse_query, read_body
 from nomad_bridge.sim.records import Variable
 from nomad_bridge.sim.responses import TEXT_TYPE, encode, json_response, read_headers, write_headers
@@ -105,6 +105,15 @@ def _conflict(request: web.Request, current: Variable | None, ns: str, path: str
     )
 
 
+def _stale(cas: int | None, current: Variable | None) -> bool:
+    """Whether a write with `?cas=` loses: 0 means "only if absent", N "only at index N"."""
+    if cas is None:
+        return False
+    if cas == 0:
+        return current is not None
+    return current is None or current.modify_index != cas
+
+
 def _authorize(request: web.Request, sim: Simulator, namespace: str, path: str, op: str) -> None:
     """handleMixedAuthEndpoint: the path's rule must grant the operation's capability."""
     token = sim.acl.authenticate(request)
@@ -134,10 +143,7 @@ async def put_variable(request: web.Request, sim: Simulator, path: str) -> web.S
     key = (namespace, path)
     with store.txn(Msg.VARIABLE_APPLY) as tx:
         current = store.variables.get(key)
-        stale = cas is not None and (
-            (cas == 0 and current is not None)
-            or (cas != 0 and (current is None or current.modify_index != cas))
-        )
+        stale = _stale(cas, current)
         if not stale:
             if current is None:
                 stamp = now_ns()
@@ -164,10 +170,7 @@ async def delete_variable(request: web.Request, sim: Simulator, path: str) -> we
     key = (namespace, path)
     with store.txn(Msg.VARIABLE_APPLY) as tx:
         current = store.variables.get(key)
-        stale = cas is not None and (
-            (cas == 0 and current is not None)
-            or (cas != 0 and (current is None or current.modify_index != cas))
-        )
+        stale = _stale(cas, current)
         if not stale and current is not None:
             del store.variables[key]
             tx.touch(VARIABLES)
@@ -201,14 +204,12 @@ async def list_variables(request: web.Request, sim: Simulator, _: str) -> web.St
 
     def run() -> tuple[int, tuple[list[Any], str]]:
         chosen: list[tuple[str, Any]] = []
-        for (ns, path), var in sorted(store.variables.items()):
-            if opts.namespace != "*" and ns != opts.namespace:
-                continue
-            if not sim.acl.allows_variable(acl_token, ns, path, "list"):
+        for var in in_namespace(opts, store.variables):
+            if not sim.acl.allows_variable(acl_token, var.namespace, var.path, "list"):
                 continue
             meta = var.metadata()
-            if path.startswith(opts.prefix) and (predicate is None or predicate(meta)):
-                chosen.append((f"{ns}.{path}", meta))
+            if var.path.startswith(opts.prefix) and (predicate is None or predicate(meta)):
+                chosen.append((f"{var.namespace}.{var.path}", meta))
         return store.index(VARIABLES), paginate(chosen, opts)
 
     index, (found, token) = await blocking_query(store, opts, (VARIABLES,), run)

@@ -129,4 +129,4 @@ def test_ls_skips_an_unreadable_saved_definition_with_a_warning(
 
     assert result.code == 0
     assert [view["name"] for view in json.loads(result.out)] == ["gone"]
-    assert "unreadable saved definition 'nomad-bridge/jobs/broken'" in result.err
+    assert "definition_unreadable (path='nomad-bridge/jobs/broken'" in result.err

@@ -35,11 +35,8 @@ JOB_CAPABILITIES: dict[str, dict[str, str | None]] = {
     "/v1/jobs": {"GET": "list-jobs", "POST": "submit-job"},
     "/v1/job/:id": {"GET": "read-job", "DELETE": "submit-job"},
     "/v1/job/:id/summary": {"GET": "read-job"},
-    "/v1/job/:id/versions": {"GET": "read-job"},
     "/v1/job/:id/scale": {"GET": "read-job", "POST": "scale-job"},
     "/v1/event/stream": {"GET": "read-job"},  # job-scoped topics only
-    "/v1/status/leader": {"GET": None},
-    "/v1/regions": {"GET": None},
 }
 VARIABLE_CAPABILITIES: dict[str, dict[str, str]] = {
     "/v1/vars": {"GET": "list"},

@@ -35,7 +35,8 @@ async def make_client(
             "retry": FAST_RETRY,
             "on_request": request_log,
         } | overrides
-        client = await NomadClient.create(settings or nomad_settings, **options)
+        client = NomadClient(settings or nomad_settings, **options)
+        await client.open()
         opened.append(client)
         return client
 

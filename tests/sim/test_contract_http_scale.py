@@ -378,6 +378,7 @@ async def test_scale_without_count_only_records_an_event(http: NomadHttp) -> Non
     job.ModifyIndex; only the ScalingEventRegisterRequestType write).
     """
     await register(http, _batch("scale-note"))
+    await wait_for_summary(http, "scale-note", GROUP, Complete=1)  # settled: its index holds
     before = await read_job(http, "scale-note")
 
     answer = await http.post("/v1/job/scale-note/scale", body=_scale_body(None))
