@@ -37,7 +37,9 @@ The bridge in front of the simulator
 - `EXAMPLE_JOBS_DIR` (deploy/jobs, as `make run` seeds), `PERIODIC` (a periodic stanza),
   `DEFINITIONS_PREFIX` (`BRIDGE_DEFINITIONS_PREFIX`'s default).
 
-Resources
+Environment and resources
+- `clear_environment(monkeypatch, *prefixes)`: removes every variable starting with a prefix
+  (default `NOMAD_`), so that the machine running the tests cannot redirect a client.
 - `room_for_connections(n)`: raises this process's open-file limit so that `n` loopback
   connections fit (both ends live in the test process), or skips the test.
 """
@@ -47,6 +49,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import os
 import resource
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -279,7 +282,15 @@ class NomadProbe:
             assert response.status == 200, await response.text()
 
 
-# --- resources -------------------------------------------------------------------------------
+# --- environment and resources -------------------------------------------------------------------
+
+
+def clear_environment(monkeypatch: pytest.MonkeyPatch, *prefixes: str) -> None:
+    """Remove every environment variable starting with one of `prefixes` (`NOMAD_` if none):
+    NomadSettings, python-nomad and the CLI read them, and a developer's shell has them."""
+    for name in list(os.environ):
+        if name.startswith(prefixes or ("NOMAD_",)):
+            monkeypatch.delenv(name)
 
 
 def room_for_connections(connections: int) -> None:

@@ -3,24 +3,19 @@ pointing at it, and `run_cli`, which runs `nomad-bridge jobs ...` in-process."""
 
 from __future__ import annotations
 
-import os
-
 import nomad
 import pytest
 
 from nomad_bridge.cli import main
 from nomad_bridge.sim import ThreadHandle
 from tests.cli.harness import Result, RunCli
-
-ENVIRONMENT_PREFIXES = ("NOMAD_", "BRIDGE_")
+from tests.support import clear_environment
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI reads NOMAD_* and BRIDGE_*: nothing from the machine running the tests."""
-    for name in list(os.environ):
-        if name.startswith(ENVIRONMENT_PREFIXES):
-            monkeypatch.delenv(name)
+    clear_environment(monkeypatch, "NOMAD_", "BRIDGE_")
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 
 from nomad_bridge.sim import SimServer
 from tests.sim.harness import NomadHttp, nomad_http
+from tests.support import clear_environment
 
 
 @pytest.fixture
@@ -20,12 +21,4 @@ async def http(sim_server: SimServer) -> AsyncIterator[NomadHttp]:
 @pytest.fixture
 def no_nomad_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """python-nomad reads NOMAD_* variables; the developer's shell must not redirect it."""
-    for name in (
-        "NOMAD_ADDR",
-        "NOMAD_TOKEN",
-        "NOMAD_REGION",
-        "NOMAD_NAMESPACE",
-        "NOMAD_CLIENT_CERT",
-        "NOMAD_CLIENT_KEY",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    clear_environment(monkeypatch)

@@ -11,28 +11,14 @@ import pytest
 import trustme
 
 from nomad_bridge.sim import SimServer, Simulator
-from tests.support import job_spec
+from tests.support import clear_environment, job_spec
 from tests.tls.harness import Pki, ServeHttps
-
-NOMAD_VARIABLES = (
-    "ADDR",
-    "TOKEN",
-    "REGION",
-    "NAMESPACE",
-    "CACERT",
-    "CAPATH",
-    "CLIENT_CERT",
-    "CLIENT_KEY",
-    "SKIP_VERIFY",
-    "TLS_SERVER_NAME",
-)
 
 
 @pytest.fixture(autouse=True)
 def clean_nomad_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """NomadSettings reads NOMAD_*: the environment running the tests must not leak in."""
-    for name in NOMAD_VARIABLES:
-        monkeypatch.delenv(f"NOMAD_{name}", raising=False)
+    clear_environment(monkeypatch)
 
 
 @pytest.fixture
