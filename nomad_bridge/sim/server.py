@@ -2,7 +2,9 @@
 
 `SimServer` owns the listening socket itself (rather than an aiohttp site) so the `refuse`
 outage can close it, drop open connections, and later listen again on the same port (or
-unix socket path).
+unix socket path). While it refuses, the port stays bound without listening: connections
+are refused as by a stopped agent, and nothing else on the machine (another server, an
+outgoing connection's ephemeral port) can take the port before it listens again.
 
 On a unix socket (`unix=PATH`) it serves the same API as on TCP, as a task reaches its
 agent's Task API at `$NOMAD_SECRETS_DIR/api.sock`; its URL is then `unix://PATH`, which is
@@ -49,6 +51,7 @@ class SimServer:
         self._port = 0
         self._unix: Path | None = None
         self._reopen: asyncio.Task[None] | None = None
+        self._held: socket.socket | None = None  # the port, bound but not listening (refuse)
 
     @property
     def url(self) -> str:
@@ -86,7 +89,10 @@ class SimServer:
         log.info("sim_listening", extra={"url": self.url})
 
     def _bind(self, port: int) -> socket.socket:
-        if self._unix is not None:
+        held, self._held = self._held, None
+        if held is not None:
+            sock = held  # bound all along while refusing
+        elif self._unix is not None:
             self._unlink_socket()  # left by an earlier listener (or the `refuse` outage)
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.bind(str(self._unix))
@@ -117,10 +123,25 @@ class SimServer:
         if mode == "refuse" and self._server is not None:
             self._server.close()
             self._server = None
+            self._held = self._hold_port()
             self._drop_connections()
         elif mode != "refuse" and self._server is None and self._runner is not None:
             sock = self._bind(self._port)  # listening again before this returns
             self._reopen = asyncio.get_running_loop().create_task(self._listen(sock))
+
+    def _hold_port(self) -> socket.socket | None:
+        """The TCP port bound again at once, not listening: refused, and kept for us."""
+        if self._unix is not None:
+            return None
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._host, self._port))
+        except OSError:
+            sock.close()
+            return None  # taken in between: listening again will say so
+        return sock
 
     def _unlink_socket(self) -> None:
         if self._unix is not None and self._unix.is_socket():
@@ -139,6 +160,9 @@ class SimServer:
         if self._server is not None:
             self._server.close()
             self._server = None
+        if self._held is not None:
+            self._held.close()
+            self._held = None
         self.sim.close()
         if self._runner is not None:
             await self._runner.cleanup()

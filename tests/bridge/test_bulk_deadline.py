@@ -2,7 +2,8 @@
 
 Each job unfinished at the deadline is a 504 in `results`, saying whether anything was sent
 to Nomad for it; what was sent is not undone, and repeating the call finishes the rest.
-Every answer is awaited with a bound (`bounded.ask`): deadline + 1 s, with a 2 s deadline.
+Every answer is awaited with a bound (`bounded.ask`): deadline + 2 s, with a 2 s deadline
+(room for a loaded machine; a call that ignored the deadline takes 6 s or forever here).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import pytest
 
 from nomad_bridge.settings import BridgeSettings
 from nomad_bridge.sim import Simulator
-from tests.bridge.conftest import MakeBridge, NomadProbe, in_sync, job_spec
 from tests.reliability.bounded import Exchange, ask
+from tests.support import MakeBridge, NomadProbe, in_sync, job_spec
 
 DEADLINE_S = 2.0
-ANSWER_BOUND_S = DEADLINE_S + 1.0
+ANSWER_BOUND_S = DEADLINE_S + 2.0
 JOBS = [f"job-{i:02d}" for i in range(20)]
 NOTHING_SENT = "nothing was sent to Nomad"
 

@@ -13,7 +13,7 @@ import pytest
 
 from nomad_bridge.settings import BridgeSettings
 from nomad_bridge.sim import Simulator
-from tests.bridge.conftest import BridgeClient, MakeBridge, NomadProbe, in_sync, job_spec
+from tests.support import BridgeClient, MakeBridge, NomadProbe, in_sync, job_spec
 
 MAX_COUNT = BridgeSettings().max_count
 ROUTES = ["/jobs/updatecounts", "/jobs/settaskgroupcount"]

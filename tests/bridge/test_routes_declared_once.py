@@ -14,7 +14,7 @@ from nomad_bridge.api.routing import Reply, Route, add_routes
 from nomad_bridge.app import create_app
 from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.settings import BridgeSettings
-from tests.bridge.conftest import BridgeClient
+from tests.support import BridgeClient
 
 TOKEN = "bridge-secret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -10,7 +10,7 @@ import pytest
 
 from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.sim import SimServer, Simulator
-from tests.bridge.conftest import BridgeClient, NomadProbe, in_sync, job_spec
+from tests.support import BridgeClient, NomadProbe, in_sync, job_spec
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from nomad.api.job import Job as JobEndpoint
 
 from nomad_bridge.jobs.definitions import decode_items, definition_path
 from nomad_bridge.sim import ThreadHandle
-from tests.cli.conftest import RunCli, garbage_collect, register, service_job
+from nomad_bridge.sim.testing import service_job
+from tests.cli.harness import RunCli, garbage_collect, register
 
 
 def meta_of(client: nomad.Nomad, job_id: str) -> dict[str, str]:

@@ -8,8 +8,8 @@ import nomad
 
 from nomad_bridge.jobs.definitions import definition_path, encode_items
 from nomad_bridge.sim import ThreadHandle
-from nomad_bridge.sim.testing import batch_job
-from tests.cli.conftest import RunCli, garbage_collect, register, service_job, wait_running
+from nomad_bridge.sim.testing import batch_job, service_job
+from tests.cli.harness import RunCli, garbage_collect, register, wait_running
 
 
 def test_ls_prints_one_row_per_job_with_flags_and_group_counters(

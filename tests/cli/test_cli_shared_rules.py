@@ -18,7 +18,7 @@ from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.settings import BridgeSettings
 from nomad_bridge.sim import SimServer, Simulator
 from nomad_bridge.sim.testing import batch_job, service_job, summary_of, wait_until
-from tests.cli.conftest import RunCli
+from tests.cli.harness import RunCli
 
 PREFIX = "nomad-bridge/jobs"
 AGREE_TIMEOUT_S = 10.0

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from nomad_bridge.sim import Simulator, ThreadHandle, serve_in_thread
-from tests.cli.conftest import RunCli, service_job, wait_running
+from nomad_bridge.sim.testing import service_job
+from tests.cli.harness import RunCli, wait_running
 
 REPO = Path(__file__).resolve().parents[2]
 SIM_START_TIMEOUT_S = 30.0

@@ -7,7 +7,8 @@ import asyncio
 from nomad_bridge.nomad import NomadClient
 from nomad_bridge.nomad.query import blocking_timeout_s, go_duration
 from nomad_bridge.sim import Simulator
-from tests.nomad.conftest import RequestLog, job_spec, wait_until
+from tests.nomad.harness import RequestLog
+from tests.support import job_spec, wait_until
 
 SHORT_WAIT_S = 0.2
 IDLE = {"main": 0}  # no allocations: once evaluated, nothing changes the job list

@@ -8,7 +8,7 @@ import pytest
 
 from nomad_bridge.nomad import NomadClient, errors
 from nomad_bridge.sim import Simulator
-from tests.nomad.conftest import job_spec, wait_until
+from tests.support import job_spec, wait_until
 
 STATE_FIELDS = {"Status", "StatusDescription", "ModifyIndex", "Stable"}
 
@@ -19,7 +19,8 @@ def without_state(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_register_then_read_gives_the_job_and_query_metadata(client: NomadClient) -> None:
-    registered = await client.register_job(job_spec("web", {"frontend": 2, "api": 1}))
+    spec = job_spec("web", {"frontend": 2, "api": 1}, Meta={"autostart": "true"})
+    registered = await client.register_job(spec)
     read = await client.read_job("web")
 
     assert read.value.id == "web"
@@ -32,7 +33,7 @@ async def test_register_then_read_gives_the_job_and_query_metadata(client: Nomad
 
 async def test_list_jobs_gives_stubs_with_meta_and_summary(client: NomadClient) -> None:
     await client.register_job(job_spec("b-job"))
-    await client.register_job(job_spec("a-job"))
+    await client.register_job(job_spec("a-job", Meta={"autostart": "true"}))
 
     listed = await client.list_jobs()
 
@@ -42,7 +43,7 @@ async def test_list_jobs_gives_stubs_with_meta_and_summary(client: NomadClient) 
     stub = next(s for s in listed.value if s.id == "a-job")
     assert stub.meta == {"autostart": "true"}
     assert stub.job_summary is not None
-    assert "main" in stub.job_summary.summary
+    assert "web" in stub.job_summary.summary
     assert listed.index > 0
     assert [s.id for s in (await client.list_jobs(prefix="b-")).value] == ["b-job"]
 

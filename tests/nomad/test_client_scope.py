@@ -6,7 +6,8 @@ import pytest
 
 from nomad_bridge.nomad import NomadClient, NomadSettings, errors
 from nomad_bridge.sim import SimConfig, SimServer
-from tests.nomad.conftest import ClientFactory, job_spec
+from tests.nomad.harness import ClientFactory
+from tests.support import job_spec
 
 
 @pytest.fixture

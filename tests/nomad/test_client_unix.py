@@ -11,7 +11,8 @@ from pydantic import SecretStr, ValidationError
 from nomad_bridge.nomad import NomadClient, NomadSettings, errors
 from nomad_bridge.sim import SimServer, Simulator
 from nomad_bridge.sim.acl import Acl
-from tests.nomad.conftest import ClientFactory, job_spec
+from tests.nomad.harness import ClientFactory
+from tests.support import job_spec
 
 TOKEN = "unix-socket-token-7d2e"
 

@@ -9,25 +9,14 @@ import pytest
 from pydantic import ValidationError
 
 from nomad_bridge.nomad import NomadSettings
+from tests.support import clear_environment
 
 TOKEN = "8c1b2a5e-secret-token-value"
 
 
 @pytest.fixture(autouse=True)
 def clean_nomad_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "ADDR",
-        "TOKEN",
-        "REGION",
-        "NAMESPACE",
-        "CACERT",
-        "CAPATH",
-        "CLIENT_CERT",
-        "CLIENT_KEY",
-        "SKIP_VERIFY",
-        "TLS_SERVER_NAME",
-    ):
-        monkeypatch.delenv(f"NOMAD_{name}", raising=False)
+    clear_environment(monkeypatch)
 
 
 def test_defaults_are_nomads_own() -> None:

@@ -28,7 +28,7 @@ from nomad_bridge.app import create_app
 from nomad_bridge.logs import JsonFormatter
 from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.settings import BridgeSettings
-from tests.nomad.conftest import wait_until
+from tests.support import wait_until
 
 RELIABILITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 BOUND_S = 5.0

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -28,14 +27,8 @@ from tests.sim.event_streams import (
     refused,
     stream_url,
 )
-from tests.sim.test_contract_support import (
-    NomadHttp,
-    config_with,
-    job_spec,
-    nomad_http,
-    register,
-    wait_for_summary,
-)
+from tests.sim.harness import NomadHttp, config_with, nomad_http, register, wait_for_summary
+from tests.support import job_spec
 
 HEARTBEAT_S = 0.05
 BIG_VALUE_BYTES = 256 * 1024
@@ -45,12 +38,6 @@ BIG_VALUE_BYTES = 256 * 1024
 def sim_config(sim_config: SimConfig) -> SimConfig:
     """Two namespaces, so namespace filters have something to tell apart."""
     return config_with(sim_config, namespaces=["default", "team"])
-
-
-@pytest.fixture
-async def http(sim_server: SimServer) -> AsyncIterator[NomadHttp]:
-    async with nomad_http(sim_server.url) as client:
-        yield client
 
 
 def _alloc(event: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +139,7 @@ async def test_register_emits_job_registered_with_the_whole_job(
     """
     async with open_stream(sim_server.url, [("topic", "Job")]) as stream:
         await _started(stream)
-        written = await register(http, job_spec("ev-reg", meta={"autostart": "true"}))
+        written = await register(http, job_spec("ev-reg", Meta={"autostart": "true"}))
         line, event = await stream.until(of("Job", "JobRegistered", "ev-reg"))
     job = (await http.get("/v1/job/ev-reg")).json()
 
@@ -212,7 +199,7 @@ async def test_scale_emits_job_registered_with_the_new_count(
     Source: nomad/job_endpoint.go Job.Scale (raftApply JobRegisterRequestType);
     nomad/state/events.go MsgTypeEvents (JobRegisterRequestType → JobRegistered).
     """
-    await register(http, job_spec("ev-scale", job_type="batch"))
+    await register(http, job_spec("ev-scale", Type="batch"))
     async with open_stream(sim_server.url, [("topic", "Job:ev-scale")]) as stream:
         await _started(stream)
         scaled = await http.post(
@@ -241,8 +228,8 @@ async def test_allocation_topic_filters_by_job_id_and_omits_the_job(
     """
     async with open_stream(sim_server.url, [("topic", "Allocation:ev-alloc")]) as stream:
         await _started(stream)
-        await register(http, job_spec("ev-alloc", count=1))
-        await register(http, job_spec("ev-noise", count=1))
+        await register(http, job_spec("ev-alloc", {"web": 1}))
+        await register(http, job_spec("ev-noise", {"web": 1}))
         await stream.until(
             lambda e: e["Type"] == "AllocationUpdated" and _alloc(e)["ClientStatus"] == "running"
         )
@@ -269,7 +256,7 @@ async def test_evaluation_events_carry_the_evaluation_keyed_by_its_job(
     """
     async with open_stream(sim_server.url, [("topic", "Evaluation:ev-eval")]) as stream:
         await _started(stream)
-        written = await register(http, job_spec("ev-eval", job_type="batch"))
+        written = await register(http, job_spec("ev-eval", Type="batch"))
         _, done = await stream.until(lambda e: e["Payload"]["Evaluation"]["Status"] == "complete")
 
     first = stream.events()[0]
@@ -295,7 +282,7 @@ async def test_deployment_events_carry_the_deployment_keyed_by_its_job(
     """
     async with open_stream(sim_server.url, [("topic", "Deployment:ev-deploy")]) as stream:
         await _started(stream)
-        await register(http, job_spec("ev-deploy", count=1))
+        await register(http, job_spec("ev-deploy", {"web": 1}))
         _, done = await stream.until(of("Deployment", "DeploymentStatusUpdate"))
 
     first = stream.events()[0]
@@ -322,7 +309,7 @@ async def test_summaries_publish_nothing_and_have_no_topic(
     ):
         await _started(everything)
         await _started(summaries)
-        await register(http, job_spec("ev-summary", count=2))
+        await register(http, job_spec("ev-summary", {"web": 2}))
         await wait_for_summary(http, "ev-summary", "web", Running=2)
         await everything.until(lambda e: _running(e, "ev-summary"))
         nothing = await summaries.lines_for()
@@ -614,7 +601,7 @@ async def test_topic_with_a_job_id_only_sees_that_job(
         await register(http, job_spec("ev-other"))
         await register(http, job_spec("ev-mine"))
         await stream.until(of("Job", "JobRegistered", "ev-mine"))
-        await register(http, job_spec("ev-other", count=2))
+        await register(http, job_spec("ev-other", {"web": 2}))
         await stream.lines_for()
 
     assert {(e["Topic"], e["Key"]) for e in stream.events()} == {("Job", "ev-mine")}

@@ -21,7 +21,8 @@ import pytest
 from nomad_bridge.sim import SimConfig, SimServer, Simulator
 from nomad_bridge.sim.testing import batch_job
 from tests.sim.event_streams import of, open_stream, refused
-from tests.sim.test_contract_support import config_with, nomad_http, wait_for
+from tests.sim.harness import config_with, nomad_http
+from tests.support import wait_until
 
 MANAGEMENT_TOKEN = "acl-root-token"
 DENIED = (403, "application/json", "Permission denied")
@@ -229,7 +230,7 @@ async def test_an_expired_token_ends_the_stream_at_the_next_event(
                 listed = await http.get("/v1/jobs", headers={"X-Nomad-Token": token})
                 return listed.status == 403
 
-            await wait_for("the token to expire", expired)
+            await wait_until(expired, what="the token to expire")
         simulator.register_job_spec(batch_job("acl-late"))
         ending = await stream.ending()
 

@@ -10,19 +10,10 @@ and `Service.Canonicalize`; `api/services.go` `Service.Canonicalize`;
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from tests.sim.test_contract_support import NomadHttp, nomad_http, read_job, register
-from tests.sim.test_contract_support import job_spec as _job
-
-
-@pytest.fixture
-async def http(sim_server: Any) -> AsyncIterator[NomadHttp]:
-    async with nomad_http(sim_server.url) as client:
-        yield client
+from tests.sim.harness import NomadHttp, read_job, register
+from tests.support import job_spec
 
 
 def _with_group(job: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -34,7 +25,7 @@ async def test_stop_answer_is_a_deregister_response_without_warnings(http: Nomad
     """`DELETE /v1/job/:id` answers structs.JobDeregisterResponse: EvalID, EvalCreateIndex,
     JobModifyIndex, VolumeEvalID, VolumeEvalIndex and QueryMeta. Unlike a register's
     JobRegisterResponse it has no `Warnings`, for a job that exists or not."""
-    await register(http, _job("to-stop"))
+    await register(http, job_spec("to-stop"))
 
     for job_id in ("to-stop", "never-was"):
         answer = await http.delete(f"/v1/job/{job_id}")
@@ -56,9 +47,9 @@ async def test_stop_answer_is_a_deregister_response_without_warnings(http: Nomad
 async def test_a_tasks_secrets_mb_is_kept_and_defaults_to_zero(http: NomadHttp) -> None:
     """Resources.SecretsMB (Nomad 1.9: the secrets directory's size) is a plain int of
     structs.Resources: kept as sent, 0 when left out."""
-    job = _job("secrets")
+    job = job_spec("secrets")
     job["TaskGroups"][0]["Tasks"][0]["Resources"] = {"MemoryMB": 256, "SecretsMB": 64}
-    plain = _job("no-secrets")
+    plain = job_spec("no-secrets")
     await register(http, job)
     await register(http, plain)
 
@@ -75,7 +66,7 @@ async def test_group_networks_and_ports_come_back_with_every_field(http: NomadHt
     `omitempty`); a port without a host network is on "default" (NetworkResource
     .Canonicalize); empty port lists are null; `Device` is not carried over from the API."""
     job = _with_group(
-        _job("networked"),
+        job_spec("networked"),
         Networks=[
             {
                 "Mode": "bridge",
@@ -106,7 +97,9 @@ async def test_group_services_come_back_with_every_field(http: NomadHttp) -> Non
     """A group service given only a port label comes back as structs.Service: every field,
     zero values for the rest, the defaults Service.Canonicalize gives (name `<job>-<group>`,
     address mode `auto`, on-update `require_healthy`, provider `consul`), empty lists null."""
-    await register(http, _with_group(_job("served"), Services=[{"PortLabel": "http", "Tags": []}]))
+    await register(
+        http, _with_group(job_spec("served"), Services=[{"PortLabel": "http", "Tags": []}])
+    )
 
     (service,) = (await read_job(http, "served"))["TaskGroups"][0]["Services"]
 
@@ -134,7 +127,7 @@ async def test_group_services_come_back_with_every_field(http: NomadHttp) -> Non
 
 async def test_a_nomad_service_is_in_the_jobs_namespace(http: NomadHttp) -> None:
     """Service.Canonicalize puts a service of the `nomad` provider in the job's namespace."""
-    job = _with_group(_job("native"), Services=[{"Name": "api", "Provider": "nomad"}])
+    job = _with_group(job_spec("native"), Services=[{"Name": "api", "Provider": "nomad"}])
     await register(http, job)
 
     (service,) = (await read_job(http, "native"))["TaskGroups"][0]["Services"]

@@ -20,9 +20,10 @@ import nomad
 import pytest
 
 from nomad_bridge.sim import SimConfig, ThreadHandle
-from tests.sim.test_contract_python_nomad import _client, _job
-from tests.sim.test_contract_python_nomad import _no_nomad_environment as _no_nomad_environment
-from tests.sim.test_contract_support import config_with
+from tests.sim.harness import config_with, python_nomad
+from tests.support import job_spec
+
+pytestmark = pytest.mark.usefixtures("no_nomad_environment")
 
 HEARTBEAT_S = 0.05
 QUEUE_TIMEOUT_S = 5.0
@@ -64,9 +65,9 @@ def test_it_receives_a_registration_and_no_heartbeat(threaded_sim: ThreadHandle)
     Source: python-nomad nomad/api/event.py (`if msg: event_queue.put(msg)`);
     nomad/stream/ndjson.go (`{}` heartbeats); nomad/state/events.go (JobRegistered).
     """
-    client = _client(threaded_sim)
+    client = python_nomad(threaded_sim.url)
     with _streaming(client, topic=["Job"]) as events:
-        client.jobs.register_job({"Job": _job("pn-events")})
+        client.jobs.register_job({"Job": job_spec("pn-events")})
         seen = _until(events, "JobRegistered", "pn-events")
 
     assert all(set(line) == {"Index", "Events"} for line in seen)
@@ -79,9 +80,9 @@ def test_its_index_starts_at_that_entry(threaded_sim: ThreadHandle) -> None:
     Source: python-nomad nomad/api/event.py (`params = {"index": index}`);
     nomad/stream/event_buffer.go StartAtClosest.
     """
-    client = _client(threaded_sim)
-    client.jobs.register_job({"Job": _job("pn-first")})
-    second = client.jobs.register_job({"Job": _job("pn-second")})
+    client = python_nomad(threaded_sim.url)
+    client.jobs.register_job({"Job": job_spec("pn-first")})
+    second = client.jobs.register_job({"Job": job_spec("pn-second")})
 
     with _streaming(client, index=second["JobModifyIndex"], topic=["Job"]) as events:
         first_line = events.get(timeout=QUEUE_TIMEOUT_S)
@@ -96,10 +97,10 @@ def test_its_namespace_selects_that_namespaces_events(threaded_sim: ThreadHandle
     Source: python-nomad nomad/api/event.py (`params["namespace"] = namespace`);
     nomad/event_endpoint.go validateACL; nomad/stream/subscription.go filter.
     """
-    client = _client(threaded_sim)
+    client = python_nomad(threaded_sim.url)
     with _streaming(client, topic=["Job"], namespace="team") as events:
-        client.jobs.register_job({"Job": _job("pn-default")})
-        client.jobs.register_job({"Job": {**_job("pn-team"), "Namespace": "team"}})
+        client.jobs.register_job({"Job": job_spec("pn-default")})
+        client.jobs.register_job({"Job": {**job_spec("pn-team"), "Namespace": "team"}})
         seen = _until(events, "JobRegistered", "pn-team")
 
     assert {e["Namespace"] for line in seen for e in line["Events"]} == {"team"}
@@ -112,7 +113,7 @@ def test_it_stops_on_its_exit_event_between_heartbeats(threaded_sim: ThreadHandl
     Source: python-nomad nomad/api/event.py (`if exit_event.is_set(): return` after each
     line); nomad/stream/ndjson.go (heartbeat ticker).
     """
-    client = _client(threaded_sim)
+    client = python_nomad(threaded_sim.url)
     thread, stop, _ = client.event.stream.get_stream(topic=["Job:nothing-will-come"])
     thread.start()
     stop.set()

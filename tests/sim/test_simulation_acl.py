@@ -12,14 +12,13 @@ list per path); nomad/system_endpoint.go (GC: management).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from nomad_bridge.sim import SimConfig, SimServer, Simulator
+from nomad_bridge.sim import SimConfig, Simulator
 from nomad_bridge.sim.testing import batch_job
-from tests.sim.test_contract_support import Answer, NomadHttp, config_with, nomad_http
+from tests.sim.harness import Answer, NomadHttp, config_with
 
 MANAGEMENT_TOKEN = "acl-root"
 
@@ -29,12 +28,6 @@ def sim_config(sim_config: SimConfig) -> SimConfig:
     return config_with(
         sim_config, acl_token=MANAGEMENT_TOKEN, namespaces=["default", "team"], eval_delay_s=60.0
     )
-
-
-@pytest.fixture
-async def http(sim_server: SimServer) -> AsyncIterator[NomadHttp]:
-    async with nomad_http(sim_server.url) as client:
-        yield client
 
 
 class As:

@@ -12,7 +12,7 @@ from nomad_bridge.sim import SimConfig, SimServer, Simulator
 from nomad_bridge.sim.acl import Acl
 from nomad_bridge.sim.testing import batch_job, job_status, service_job, wait_until
 from tests.sim.event_streams import QUIET_PERIOD_S, of, open_stream, refused
-from tests.sim.test_contract_support import config_with, nomad_http
+from tests.sim.harness import config_with, nomad_http
 
 CLOSED = b"subscription closed by server, client should resubscribe"
 HEARTBEAT_S = 0.05

@@ -3,13 +3,13 @@ and the dashboard as a person sees it through that browser."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Locator, Page, Playwright, expect
 
+from tests.support import WAIT_TIMEOUT_S, wait_until_sync
 from tests.ui.stage import Stage
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -24,9 +24,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-WAIT_S = 10.0
+WAIT_S = WAIT_TIMEOUT_S
 """Bound of every wait for something to show; generous, as the machine may be loaded."""
-POLL_S = 0.05
 
 COUNTERS = ("queued", "starting", "running", "complete", "failed", "lost")
 READ_TABLE = """() => [...document.querySelectorAll("#jobs .job")].map((tr) => ({
@@ -45,15 +44,6 @@ def launch(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
     )
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
-    """Until `condition()` holds; fails the test, saying `what`, if it never does."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout_s} s")
-        time.sleep(POLL_S)
 
 
 def css_string(value: str) -> str:
@@ -120,7 +110,9 @@ class Dashboard:
     def expect_settled(self, stage: Stage) -> None:
         """Until the page shows `GET /jobs` of a cluster whose allocations are all placed."""
         views = stage.settled_jobs()
-        wait_for(lambda: self.table() == as_shown(views), "the page shows the settled jobs")
+        wait_until_sync(
+            lambda: self.table() == as_shown(views), what="the page shows the settled jobs"
+        )
 
     def expect_live(self) -> None:
         expect(self.connection).to_have_attribute("data-state", "live")

@@ -14,7 +14,8 @@ from typing import Any
 
 from playwright.sync_api import expect, sync_playwright
 
-from tests.ui.browser import WAIT_S, Dashboard, launch, wait_for
+from tests.support import wait_until_sync
+from tests.ui.browser import WAIT_S, Dashboard, launch
 from tests.ui.stage import LoopThread, start_stage
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,9 +51,9 @@ def take(path: Path) -> None:
             dashboard.group("cache", "redis").locator("[data-action=dec]").click()
             dashboard.group("cache", "redis").locator("[data-action=dec]").click()
             expect(dashboard.group("cache", "redis").locator(".message")).to_contain_text("400")
-            wait_for(
+            wait_until_sync(
                 lambda: page.locator("#jobs .number.starting").count() == 0,
-                "allocations settled",
+                what="allocations settled",
             )
             page.screenshot(path=str(path), full_page=True)
             browser.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-import time
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -28,6 +27,7 @@ from nomad_bridge.settings import BridgeSettings
 from nomad_bridge.sim import SimServer, Simulator
 from nomad_bridge.sim.controls import OutageMode
 from nomad_bridge.sim.testing import fast_config, service_job
+from tests.support import simulator_idle, wait_until_sync
 
 T = TypeVar("T")
 START_TIMEOUT_S = 30.0
@@ -204,24 +204,15 @@ class Stage:
         return views
 
     def settled_jobs(self) -> list[dict[str, Any]]:
-        """`GET /jobs` once no allocation is on its way (every running group at its count)."""
-
-        def settled(view: dict[str, Any]) -> bool:
-            return all(
-                g["summary"]["starting"] == 0
-                and g["summary"]["queued"] == 0
-                and (view["status"] == "dead" or g["summary"]["running"] == g["count"])
-                for g in view["taskGroups"]
-            )
-
-        deadline = time.monotonic() + HTTP_TIMEOUT_S
-        while True:
-            views = self.jobs()
-            if all(settled(view) for view in views):
-                return views
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"allocations did not settle: {views}")
-            time.sleep(0.02)
+        """`GET /jobs` of a cluster at rest: the simulator has nothing left to do (no
+        allocation on its way, no batch run ending) and the bridge's view shows it."""
+        wait_until_sync(
+            lambda: simulator_idle(self.simulator),
+            timeout_s=HTTP_TIMEOUT_S,
+            what="the simulator at rest",
+        )
+        self.in_sync()
+        return self.jobs()
 
     def in_sync(self) -> None:
         """Until the bridge's view reflects everything Nomad holds now."""
@@ -230,14 +221,14 @@ class Stage:
                 "X-Nomad-Index"
             ]
         )
-        deadline = time.monotonic() + HTTP_TIMEOUT_S
-        while True:
+
+        def caught_up() -> bool:
             ready = requests.get(f"{self.origin}/ready", timeout=HTTP_TIMEOUT_S)
-            if ready.status_code == 200 and ready.json()["nomadIndex"] >= target:
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError("the bridge did not catch up with Nomad")
-            time.sleep(0.02)
+            return ready.status_code == 200 and ready.json()["nomadIndex"] >= target
+
+        wait_until_sync(
+            caught_up, timeout_s=HTTP_TIMEOUT_S, what=f"the bridge's view at Nomad's {target}"
+        )
 
     def close(self) -> None:
         for stop in reversed(self._stop):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from nomad_bridge.settings import BridgeSettings
-from tests.ui.browser import Dashboard, OpenDashboard, wait_for
+from tests.support import wait_until_sync
+from tests.ui.browser import Dashboard, OpenDashboard
 from tests.ui.stage import MakeStage, Stage, job
 
 JOBS = [
@@ -140,4 +141,7 @@ def test_a_button_is_disabled_while_its_request_runs(stage: Stage, dashboard: Da
 
     expect(dashboard.row("game").locator(".actions .message")).to_have_text("started")
     expect(start).to_be_enabled()
-    wait_for(lambda: not stage.stopped("game"), "Nomad runs the job")
+    wait_until_sync(
+        lambda: not stage.stopped("game"),
+        what="Nomad runs the job",
+    )

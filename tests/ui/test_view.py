@@ -5,7 +5,8 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from nomad_bridge.settings import BridgeSettings
-from tests.ui.browser import Dashboard, OpenDashboard, as_shown, wait_for
+from tests.support import wait_until_sync
+from tests.ui.browser import Dashboard, OpenDashboard, as_shown
 from tests.ui.stage import MakeStage, Stage, job
 
 JOBS = [
@@ -38,7 +39,10 @@ def test_the_page_shows_every_job_and_count_as_get_jobs_has_them(
     dashboard.expect_live()
     views = stage.settled_jobs()
 
-    wait_for(lambda: dashboard.table() == as_shown(views), "the table shows GET /jobs")
+    wait_until_sync(
+        lambda: dashboard.table() == as_shown(views),
+        what="the table shows GET /jobs",
+    )
     assert [row["name"] for row in dashboard.table()] == ["batch-report", "cache", "game", "web"]
     running = sum(g["summary"]["running"] for v in views for g in v["taskGroups"])
     assert running == 8
@@ -136,6 +140,8 @@ def test_the_page_works_under_a_non_root_base_path(
 
     dashboard.group("game", "match").locator("[data-action=inc]").click()
 
-    wait_for(lambda: stage.group_count("game", "match") == 4, "Nomad holds the new count")
+    wait_until_sync(
+        lambda: stage.group_count("game", "match") == 4, what="Nomad holds the new count"
+    )
     expect(dashboard.group("game", "match").locator(".count")).to_have_text("4")
     assert all("/cluster/api/" in url for url in dashboard.requested)
