@@ -39,6 +39,8 @@ class Profile:
     churn_ladder: tuple[float, ...] = (1, 2, 5, 10, 20, 50, 100, 200)
     """Rates tried in turn at the largest size, up to the first with lag p99 ≥ 1 s."""
     churn_ladder_s: float = 3.0
+    ui_changes: int = 30
+    """Count changes made on Nomad while the dashboard watches 1,000 jobs (bench/measures/ui.py)."""
 
 
 QUICK = Profile(name="quick")
@@ -55,4 +57,5 @@ FULL = Profile(
     mutation_rounds=15,
     churn_run_s=15.0,
     churn_ladder_s=6.0,
+    ui_changes=200,
 )

@@ -11,6 +11,7 @@ from bench.measures.churn import Churn, measure_churn
 from bench.measures.mutations import CountChanges, StartAll, measure_count_changes, measure_startall
 from bench.measures.naive import NaiveComparison, compare_naive
 from bench.measures.reads import ReadComparison, compare_reads
+from bench.measures.ui import UiResult, measure_ui
 from bench.measures.waiters import WaiterResult, measure_waiters
 
 log = logging.getLogger("bench")
@@ -27,6 +28,7 @@ class Outcome:
     count_changes: CountChanges | None = None
     startall: list[StartAll] = field(default_factory=list)
     churn: Churn | None = None
+    ui: UiResult | None = None
 
 
 async def measure_sizes(bench: Bench, outcome: Outcome) -> None:
@@ -121,4 +123,5 @@ async def run(bench: Bench) -> Outcome:
     await measure_sizes(bench, outcome)
     await measure_waiters_and_mutations(bench, outcome)
     outcome.churn = await measure_churn(bench)
+    outcome.ui = await measure_ui(bench)
     return outcome

@@ -76,6 +76,18 @@ GOALS = (
         "2",
         lambda v: v == 2,
     ),
+    Goal(
+        "ui_render_ms_1000",
+        "dashboard render per update in ms, 1,000 jobs (median)",
+        "< 50 ms",
+        lambda v: v < 50,
+    ),
+    Goal(
+        "ui_change_to_screen_p99_ms_1000",
+        "dashboard: change on Nomad → row on screen in ms, 1,000 jobs (p99)",
+        "< 1,000 ms",
+        lambda v: v < 1000,
+    ),
 )
 
 
@@ -222,6 +234,8 @@ def headline(outcome: Outcome) -> dict[str, Any]:
     for startall in outcome.startall:
         delay = f"_{startall.nomad_latency_s * 1e3:.0f}ms" if startall.nomad_latency_s else ""
         figures[f"startall_{startall.jobs}_speedup{delay}"] = startall.speedup
+    if outcome.ui is not None:
+        figures |= outcome.ui.figures()
     return figures | churn_figures(outcome)
 
 
@@ -284,6 +298,7 @@ def summarize(outcome: Outcome, profile: Profile, wall_s: float) -> dict[str, An
                 "growth_reads": [r.to_json() for r in outcome.growth],
                 "count_changes": outcome.count_changes.to_json() if outcome.count_changes else None,
                 "startall": [s.to_json() for s in outcome.startall],
+                "ui": outcome.ui.to_json() if outcome.ui else None,
                 "profile": vars(profile),
             },
         }

@@ -13,16 +13,16 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from nomad_bridge.api.auth import token_middleware
-from nomad_bridge.api.context import BRIDGE, METRICS, Bridge
+from nomad_bridge.api.context import BRIDGE, Bridge
 from nomad_bridge.api.metrics import Metrics
 from nomad_bridge.api.observe import observe_middleware
 from nomad_bridge.api.problems import problem_middleware
-from nomad_bridge.api.routes import add_routes
+from nomad_bridge.api.routes import ROUTES
+from nomad_bridge.api.routing import add_routes
 from nomad_bridge.jobs.catalog import JobCatalog
 from nomad_bridge.jobs.definitions import DefinitionStore
 from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.jobs.operations import JobOperations
-from nomad_bridge.jobs.view import FlagKeys
 from nomad_bridge.jobs.watch import Watch
 from nomad_bridge.nomad import NomadClient, NomadSettings
 from nomad_bridge.nomad.retry import RetryPolicy
@@ -65,11 +65,10 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
     if require_token is not None:
         middlewares.append(require_token)
     app = web.Application(middlewares=middlewares, client_max_size=settings.body_limit_bytes)
-    app[METRICS] = metrics
-    add_routes(app, settings)
+    add_routes(app, settings, ROUTES)
 
     async def services(app: web.Application) -> AsyncIterator[None]:
-        client = await NomadClient.create(
+        client = NomadClient(
             nomad_settings,
             timeout_s=settings.nomad_timeout_s,
             # A timed-out read is not tried again: each try would add a whole timeout to
@@ -77,8 +76,9 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
             retry=RetryPolicy(retry_timeouts=False),
             on_request=NomadRequestObserver(metrics),
         )
+        await client.open()
         definitions = DefinitionStore(client, settings.definitions_prefix)
-        live = LiveView(FlagKeys(settings.autostart_key, settings.bycluster_key))
+        live = LiveView(settings.flag_keys)
         watch = Watch(
             client,
             live,
@@ -98,6 +98,8 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
             live,
             count_change_attempts=settings.count_change_attempts,
             bulk_concurrency=settings.bulk_concurrency,
+            bulk_deadline_s=settings.bulk_deadline_s,
+            max_count=settings.max_count,
             lock_wait_s=settings.nomad_timeout_s,
         )
         app[BRIDGE] = Bridge(settings, client, live, operations, metrics)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from nomad_bridge.api.malformed import BridgeRunner
 from nomad_bridge.app import create_app
 from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.settings import BridgeSettings
@@ -59,7 +60,7 @@ async def serve(
     async with AsyncExitStack() as stack:
         if embedded_sim:
             nomad_settings = await _start_embedded_sim(stack, nomad_settings, sim_seed_dir)
-        runner = web.AppRunner(
+        runner = BridgeRunner(
             create_app(settings, nomad_settings),
             shutdown_timeout=SHUTDOWN_GRACE_S,
             access_log=None,  # api/observe.py writes one structured line per request

@@ -1,4 +1,5 @@
-"""Bearer-token authentication for the API routes (`BRIDGE_TOKENS`)."""
+"""Bearer-token authentication for the API routes (`BRIDGE_TOKENS`); a route declared `open`
+in the route table is served without one."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from aiohttp.typedefs import Middleware
 from pydantic import SecretStr
 
 from nomad_bridge.api.problems import Handler, Problem
+from nomad_bridge.api.routing import route_of
 
-OPEN_PATHS = frozenset({"/health", "/ready"})
 AUTH_SCHEME = "bearer"
 
 
@@ -28,7 +29,8 @@ def token_middleware(tokens: Iterable[SecretStr]) -> Middleware | None:
 
     @web.middleware
     async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path in OPEN_PATHS:
+        route = route_of(request)
+        if route is not None and route.open:
             return await handler(request)
         scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != AUTH_SCHEME or not accepted(

@@ -21,9 +21,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from nomad_bridge.jobs.catalog import ListedJob
+from nomad_bridge.jobs.listing import ListedJob, is_listed
 from nomad_bridge.jobs.summaries import after_allocation, after_registration
-from nomad_bridge.nomad.endpoints import routable_job_id
 from nomad_bridge.nomad.models import Event, Job, JobSummary
 
 log = logging.getLogger(__name__)
@@ -92,7 +91,7 @@ class EventDigest:
         except ValidationError:
             log.warning("event_unusable", extra={"topic": event.topic, "index": index})
             return
-        if job.parent_id or not routable_job_id(job.id):
+        if not is_listed(job):
             return
         change = changes.setdefault(job.id, JobChange())
         change.job = job

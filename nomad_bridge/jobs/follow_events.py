@@ -23,9 +23,9 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from nomad_bridge.jobs.catalog import ListedJob
 from nomad_bridge.jobs.definition_keeper import DefinitionKeeper
 from nomad_bridge.jobs.event_changes import EventDigest, JobChange
+from nomad_bridge.jobs.listing import ListedJob
 from nomad_bridge.jobs.live import LiveView, written_at
 from nomad_bridge.jobs.sync import ViewSync
 from nomad_bridge.nomad import NomadClient
@@ -88,6 +88,7 @@ class EventFollower:
         self._ahead: dict[str, _Ahead] = {}
         self._digest = EventDigest()
         self._empty_streams = 0  # streams in a row that ended early without an event
+        self._idle = False  # every event received is in the view
 
     async def follow(self) -> None:
         """Open the stream, list, then apply events until Nomad ends the stream (return)
@@ -106,7 +107,9 @@ class EventFollower:
             self._position = await self._sync.relist()
             opened, delivered = asyncio.get_running_loop().time(), False
             while True:
+                self._idle = queue.empty() and not self._ahead
                 items = await self._next_items(queue)
+                self._idle = False
                 batches = [item for item in items if isinstance(item, EventBatch)]
                 delivered = delivered or bool(batches)
                 await self._step(batches)
@@ -121,6 +124,14 @@ class EventFollower:
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
             await stream.aclose()
+
+    def vouch(self, index: int) -> None:
+        """The view reflects Nomad at a job-list index a probe saw a probe period ago, once
+        every event received is in it: Nomad publishes an event as it commits the change,
+        so the events up to that index have had the period to arrive. (Changes in other
+        namespaces move that index and send this stream nothing.)"""
+        if self._idle and index > self._view.nomad_index:
+            self._view.update({}, at=index)
 
     def _count_empty(self, opened_s: float, delivered: bool) -> None:
         """Nomad ended the stream (restart, lost leadership, restore, a reader fallen out of

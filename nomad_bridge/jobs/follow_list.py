@@ -19,6 +19,9 @@ class ListFollower:
         self._sync = sync
         self._wait_s = wait_s
 
+    def vouch(self, index: int) -> None:
+        """Nothing to do: every listing carries Nomad's index."""
+
     async def follow(self) -> None:
         """List, then re-list each time Nomad's index moves; returns only by raising."""
         index = await self._sync.relist()

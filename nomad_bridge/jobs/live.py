@@ -19,9 +19,9 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from nomad_bridge.jobs.catalog import ListedJob
 from nomad_bridge.jobs.concurrency import Broadcast
 from nomad_bridge.jobs.definitions import SavedDefinition
+from nomad_bridge.jobs.listing import ListedJob
 from nomad_bridge.jobs.view import FlagKeys, JobView
 from nomad_bridge.nomad import errors as nomad
 
@@ -97,6 +97,10 @@ class LiveView:
     def live_jobs(self) -> dict[str, ListedJob]:
         """The jobs Nomad has, as the view last saw them."""
         return {job_id: entry.listed for job_id, entry in self._live.items()}
+
+    def listed_jobs(self) -> list[ListedJob]:
+        """Every listed job, live and collected, as the view holds them."""
+        return [entry.listed for entry in [*self._live.values(), *self._collected.values()]]
 
     def live_job(self, job_id: str) -> ListedJob | None:
         entry = self._live.get(job_id)
@@ -267,7 +271,7 @@ class LiveView:
             if job_id in self._live:
                 continue
             previous = self._collected.get(job_id)
-            listed = ListedJob(definition.job, None, collected=True)
+            listed = ListedJob.from_definition(definition)
             body = _dumps(listed.view(self._keys).to_json_dict())
             if previous is not None and previous.body == body:
                 collected[job_id] = previous

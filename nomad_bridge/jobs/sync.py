@@ -13,13 +13,12 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
-from nomad_bridge.jobs.catalog import ListedJob
 from nomad_bridge.jobs.concurrency import bounded_map
 from nomad_bridge.jobs.definition_keeper import DefinitionKeeper
+from nomad_bridge.jobs.listing import ListedJob, listed
 from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.nomad import NomadClient
 from nomad_bridge.nomad import errors as nomad
-from nomad_bridge.nomad.endpoints import routable_job_id
 from nomad_bridge.nomad.models import Job, JobStub, JobSummary
 from nomad_bridge.nomad.query import QueryResult
 from nomad_bridge.nomad.retry import RetryPolicy
@@ -50,7 +49,6 @@ class ViewSync:
         self._floor = 0  # the highest job-list index seen since Nomad's index last reset
         self._reset_pending = False
         self._seen_at = 0.0
-        self._unroutable: set[str] = set()
 
     @property
     def floor(self) -> int:
@@ -76,9 +74,17 @@ class ViewSync:
         """Whether no job-list index was seen for `after_s`."""
         return asyncio.get_running_loop().time() - self._seen_at >= after_s
 
-    async def probe(self) -> bool:
-        """One small request for Nomad's index; True when it went backwards."""
-        return self.observe_index(await self._client.jobs_index())
+    @property
+    def reset_pending(self) -> bool:
+        """Nomad's index went backwards since the last listing: list again, from scratch."""
+        return self._reset_pending
+
+    async def probe(self) -> int:
+        """One small request for Nomad's job-list index (`reset_pending` tells if it went
+        backwards)."""
+        index = await self._client.jobs_index()
+        self.observe_index(index)
+        return index
 
     async def relist(self) -> int:
         """List every job now (not blocking) and take it; the listing's index."""
@@ -100,7 +106,7 @@ class ViewSync:
         if reset:
             self._keeper.forget_known()
         held = {} if reset else self._view.live_jobs()
-        stubs = {stub.id: stub for stub in listing.value if self._lists(stub)}
+        stubs = listed(listing.value)
         stale = {
             job_id
             for job_id, stub in stubs.items()
@@ -122,10 +128,7 @@ class ViewSync:
             if previous is not None and job is previous.job and _unchanged(previous, stub):
                 taken[job_id] = previous
                 continue
-            current = job.model_copy(
-                update={"status": stub.status, "stop": stub.stop, "modify_index": stub.modify_index}
-            )
-            taken[job_id] = ListedJob(current, stub.job_summary)
+            taken[job_id] = ListedJob.in_nomad(job, stub)
         disappeared = set(held) - set(taken)
         saved = None
         if reset or disappeared or not self._view.synced:
@@ -135,17 +138,6 @@ class ViewSync:
         self._view.mark_synced()
         self._keeper.queue(fresh.values())
         return listing.index
-
-    def _lists(self, stub: JobStub) -> bool:
-        """Whether the view lists the job: not a child job, and safe to address in Nomad."""
-        if stub.parent_id:
-            return False
-        if routable_job_id(stub.id):
-            return True
-        if stub.id not in self._unroutable:
-            self._unroutable.add(stub.id)
-            log.warning("job_not_addressable", extra={"job": stub.id})
-        return False
 
     async def read_jobs(self, job_ids: Iterable[str]) -> dict[str, Job]:
         """The jobs as Nomad has them now; jobs Nomad no longer has are left out."""

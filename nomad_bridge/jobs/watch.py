@@ -46,6 +46,9 @@ class Follower(Protocol):
     async def follow(self) -> None:
         """Run until the source ends (return) or fails (raise)."""
 
+    def vouch(self, index: int) -> None:
+        """Nomad's job-list index, as a probe saw it at least a probe period ago."""
+
 
 class Watch:
     """Follows Nomad in the configured mode, falling back, probing and retrying."""
@@ -82,6 +85,7 @@ class Watch:
         )
         self._list = ListFollower(self._sync, wait_s=list_wait_s)
         self._events_from = 0.0  # before this loop time, `auto` follows the list
+        self._probed = 0  # the last probe's index, vouched for at the next probe
 
     async def run(self) -> None:
         """Watch Nomad until cancelled."""
@@ -123,6 +127,7 @@ class Watch:
     async def _supervise(self, follower: Follower) -> None:
         """Run the follower, probing Nomad's index meanwhile; end it on an index reset, or
         (auto) when it is time to try the event stream again."""
+        self._probed = 0
         task = asyncio.create_task(follower.follow(), name=f"nomad-watch-{follower.mode}")
         try:
             while True:
@@ -130,21 +135,27 @@ class Watch:
                 if done:
                     task.result()  # raises the follower's failure
                     return
-                if await self._reset_seen() or self._events_due(follower):
+                if await self._reset_seen(follower) or self._events_due(follower):
                     return
         finally:
             if not task.done():
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
 
-    async def _reset_seen(self) -> bool:
+    async def _reset_seen(self, follower: Follower) -> bool:
         """Ask Nomad for its index if nothing told it for `probe_s`; True on a reset."""
         if not self._view.synced or not self._sync.index_stale(self._probe_s):
             return False
         try:
-            return await self._sync.probe()
+            index = await self._sync.probe()
         except nomad.NomadError:
             return False  # the follower notices Nomad being down, and says so
+        if self._sync.reset_pending:
+            return True
+        if self._probed:
+            follower.vouch(self._probed)
+        self._probed = index
+        return False
 
     def _events_due(self, follower: Follower) -> bool:
         now = asyncio.get_running_loop().time()

@@ -1,12 +1,12 @@
-"""A proxy between the bridge and the simulator that can break Nomad's event stream the
-ways real proxies and ACLs do; every other request passes through unchanged."""
+"""A proxy between the bridge and the simulator that cuts Nomad's event stream short right
+after its greeting, as a proxy with a short response timeout does (the simulator's own
+controls cover the other faults: stalls, refusals, dropped connections). Every other
+request passes through unchanged."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from enum import Enum
 
 import aiohttp
 from aiohttp import web
@@ -18,49 +18,27 @@ HOP_BY_HOP = frozenset(
 )
 
 
-class Stream(Enum):
-    """What the proxy does to `GET /v1/event/stream`."""
-
-    PASS = "pass"
-    REFUSE = "refuse"  # 403, as Nomad answers a token it refuses
-    BUFFER = "buffer"  # headers, then nothing: a proxy buffering the whole response
-    STALL = "stall"  # Nomad's greeting, then nothing: a connection gone silent
-    CUT = "cut"  # Nomad's greeting, then the end: a proxy cutting streams short
-
-
-class StreamProxy:
-    """Forwards to `upstream`; `stream` says what happens to new event streams."""
+class StreamCuttingProxy:
+    """Forwards to `upstream`; while `cutting`, event streams end after their first line."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
-        self.stream = Stream.PASS
+        self.cutting = True
         self.streams_opened = 0
-        self._open: set[asyncio.BaseTransport] = set()
-        self._session: aiohttp.ClientSession | None = None
-        self._released = asyncio.Event()
         self.url = ""
-
-    def drop_streams(self) -> None:
-        """Cut every open event stream, as a proxy restarting or a network blip does."""
-        for transport in list(self._open):
-            transport.close()
-        self._open.clear()
+        self._session: aiohttp.ClientSession | None = None
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         assert self._session is not None
-        if request.path == EVENT_STREAM:
-            self.streams_opened += 1
-            if self.stream is Stream.REFUSE:
-                return web.Response(status=403, text="Permission denied")
+        streaming = request.path == EVENT_STREAM
+        self.streams_opened += streaming
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
-        body = await request.read()
-        timeout = aiohttp.ClientTimeout(total=None)
         async with self._session.request(
             request.method,
             self.upstream + request.rel_url.raw_path_qs,
             headers=headers,
-            data=body or None,
-            timeout=timeout,
+            data=await request.read() or None,
+            timeout=aiohttp.ClientTimeout(total=None),
             allow_redirects=False,
         ) as answer:
             response = web.StreamResponse(status=answer.status)
@@ -68,40 +46,25 @@ class StreamProxy:
                 if key.lower() not in HOP_BY_HOP:
                     response.headers[key] = value
             await response.prepare(request)
-            if request.path == EVENT_STREAM and answer.status == 200:
-                await self._relay_stream(request, answer, response)
+            if streaming and answer.status == 200:
+                await self._relay(answer, response)
             else:
                 await response.write(await answer.read())
             await response.write_eof()
             return response
 
-    async def _relay_stream(
-        self, request: web.Request, answer: aiohttp.ClientResponse, response: web.StreamResponse
-    ) -> None:
-        transport = request.transport
-        assert transport is not None
-        self._open.add(transport)
-        mode = self.stream
+    async def _relay(self, answer: aiohttp.ClientResponse, response: web.StreamResponse) -> None:
         try:
-            if mode is Stream.BUFFER:
-                await self._released.wait()
-                return
-            greeting = await answer.content.readline()
-            await response.write(greeting)
-            if mode is Stream.STALL:
-                await self._released.wait()
-                return
-            if mode is Stream.CUT:
+            await response.write(await answer.content.readline())  # Nomad's greeting
+            if self.cutting:
                 return
             async for chunk in answer.content.iter_any():
                 await response.write(chunk)
         except (ConnectionError, aiohttp.ClientError):
             pass
-        finally:
-            self._open.discard(transport)
 
     @asynccontextmanager
-    async def running(self) -> AsyncIterator[StreamProxy]:
+    async def running(self) -> AsyncIterator[StreamCuttingProxy]:
         """Serve on loopback (at `url`) until the block ends."""
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self.handle)
@@ -113,6 +76,4 @@ class StreamProxy:
             try:
                 yield self
             finally:
-                self._released.set()
-                self.drop_streams()
                 await server.close()

@@ -7,7 +7,7 @@ from openapi_spec_validator import validate
 from pydantic import SecretStr
 
 from nomad_bridge.settings import BridgeSettings
-from tests.bridge.conftest import BridgeClient, MakeBridge, NomadProbe, in_sync
+from tests.support import BridgeClient, MakeBridge, NomadProbe, in_sync
 
 COUNT = {"jobID": "web", "taskGroup": "frontend", "count": 1}
 

@@ -13,16 +13,16 @@ import pytest
 
 from nomad_bridge.settings import BridgeSettings
 from nomad_bridge.sim import Simulator
-from tests.bridge.conftest import (
+from tests.support import (
     PERIODIC,
     BridgeClient,
     MakeBridge,
     NomadProbe,
     in_sync,
     job_spec,
+    settled,
     wait_until,
 )
-from tests.bridge.test_long_poll import settled
 
 EVENTS = BridgeSettings(watch="events")
 LIST = BridgeSettings(watch="list")
@@ -43,14 +43,16 @@ async def group(bridge: BridgeClient, job: str, name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def pair(make_bridge: MakeBridge, simulator: Simulator) -> tuple[BridgeClient, BridgeClient]:
+async def pair(
+    make_bridge: MakeBridge, simulator: Simulator, nomad_probe: NomadProbe
+) -> tuple[BridgeClient, BridgeClient]:
     """Two replicas against one simulator: one follows events, the other the job list."""
     simulator.register_job_spec(job_spec("web", {"frontend": 2, "api": 1}))
     simulator.register_job_spec(job_spec("cache", {"redis": 1}, Meta={"autostart": "yes"}))
     simulator.register_job_spec(job_spec("report", {"run": 1}, Type="batch", Periodic=PERIODIC))
     events, listing = await make_bridge(EVENTS), await make_bridge(LIST)
-    await settled(events, simulator)
-    await settled(listing, simulator)
+    await settled(events, simulator, nomad_probe)
+    await settled(listing, simulator, nomad_probe)
     return events, listing
 
 
@@ -60,8 +62,7 @@ async def same_view(
     """Once Nomad is quiet and both replicas caught up: the same view, and indexes Nomad
     has reached (a replica that watched a change happen may give it a lower index than one
     that listed it after Nomad wrote more to the job: see the carried `waitIndex` test)."""
-    await settled(events, simulator)
-    await in_sync(events, probe)
+    await settled(events, simulator, probe)
     await in_sync(listing, probe)
     nomad_index = await probe.index()
     (events_index, events_jobs), (list_index, list_jobs) = (
