@@ -90,8 +90,8 @@ MEANINGS = """\
   access log; every other setting default): what the access log line costs.
 - `upstream_per_read`: Nomad requests caused by one `GET /jobs`; 0 means reads never reach
   Nomad, however many clients read. Two timers ask Nomad with or without reads and are
-  not charged to reads: the watch renewing its blocking query (every
-  `BRIDGE_WATCH_WAIT_S`, 60 s; one per 60 s of reading is allowed for) and the saved
+  not charged to reads: the watch's index probe (an empty job list every
+  `BRIDGE_WATCH_PROBE_S`, 3 s; one per 3 s of reading is allowed for) and the saved
   definitions refresh (`/v1/vars`, every 30 s). The growth table shows every request
   counted during the reads, by path.
 - `naive_speedup_N`: how many times longer a read takes when every read asks Nomad
@@ -114,6 +114,8 @@ MEANINGS = """\
   `churn_lag_p50_ms_N` / `churn_lag_p99_ms_N`: change made → long-polling client holding
   the view that shows it. `churn_max_rate_N`: the highest rate tried with lag p99 under
   1 s and every change seen (0: not even the lowest). `_list`: the same, job-list watch.
+  `churn_ready_s_N_cold`: a bridge with no definition saved yet, spawn to `/ready`;
+  `churn_lag_p99_ms_N_while_saving`: the lag right after, while it saves them all.
 - `startall_N_speedup`: sequential direct starts ÷ one `startall` (which works on the
   jobs concurrently, bounded); `_5ms` with 5 ms added to every Nomad request. On loopback
   the single-process simulator's CPU bounds both sides, and the watch's own reads add to

@@ -15,6 +15,7 @@ from collections.abc import Container, Iterable
 
 from nomad_bridge.jobs.concurrency import bounded_map
 from nomad_bridge.jobs.definitions import DefinitionStore, SavedDefinition
+from nomad_bridge.jobs.errors import BridgeError
 from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.nomad import errors as nomad
 from nomad_bridge.nomad.models import Job
@@ -22,6 +23,9 @@ from nomad_bridge.nomad.models import Job
 log = logging.getLogger(__name__)
 
 SAVE_CONCURRENCY = 4
+SAVE_RATE_PER_S = 100.0
+"""Definition writes a second at most (a cold start's first save of every job: 5,000 take
+50 s; later starts write only what changed)."""
 REFRESH_S = 30.0
 
 
@@ -65,17 +69,29 @@ class DefinitionKeeper:
         while True:
             await self._unsaved_ready.wait()
             self._unsaved_ready.clear()
-            jobs, self._unsaved = list(self._unsaved.values()), {}
-            results = await bounded_map(SAVE_CONCURRENCY, self._store.save, jobs)
-            for job, result in zip(jobs, results, strict=True):
-                if isinstance(result, Exception):
-                    log.warning(
-                        "definition_save_failed",
-                        extra={"job": job.id, "error": str(result)},
-                        exc_info=not isinstance(result, nomad.NomadError),
-                    )
-                elif isinstance(result, BaseException):
-                    raise result
+            while self._unsaved:
+                await self._save_some()
+
+    async def _save_some(self) -> None:
+        """Save a few of the queued specs, then pause as long as their writes ask: at a cold
+        start in front of thousands of jobs the writes trickle (`SAVE_RATE_PER_S`) rather
+        than flood Nomad ahead of the watch's own reads."""
+        jobs = list(self._unsaved.values())[:SAVE_CONCURRENCY]
+        for job in jobs:
+            del self._unsaved[job.id]
+        results = await bounded_map(SAVE_CONCURRENCY, self._store.save, jobs)
+        for job, result in zip(jobs, results, strict=True):
+            if isinstance(result, Exception):
+                log.warning(
+                    "definition_save_failed",
+                    extra={"job": job.id, "error": str(result)},
+                    exc_info=not isinstance(result, nomad.NomadError | BridgeError),
+                )
+            elif isinstance(result, BaseException):
+                raise result
+        written = sum(1 for result in results if result is True)
+        if written:
+            await asyncio.sleep(written / SAVE_RATE_PER_S)
 
     async def _refresh_forever(self) -> None:
         while True:
