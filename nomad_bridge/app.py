@@ -10,13 +10,11 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
-from nomad_bridge.api.auth import token_middleware
+from nomad_bridge.api.auth import token_check
 from nomad_bridge.api.context import BRIDGE, METRICS, Bridge
 from nomad_bridge.api.metrics import Metrics
-from nomad_bridge.api.observe import observe_middleware
-from nomad_bridge.api.problems import problem_middleware
+from nomad_bridge.api.observe import Observer
 from nomad_bridge.api.routes import add_routes
 from nomad_bridge.jobs.catalog import JobCatalog
 from nomad_bridge.jobs.definitions import DefinitionStore
@@ -56,16 +54,14 @@ class NomadRequestObserver:
 
 def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.Application:
     metrics = Metrics()
-    middlewares: list[Middleware] = [
-        observe_middleware(metrics, log_reads=settings.access_log_reads),
-        problem_middleware,
-    ]
-    require_token = token_middleware(settings.tokens)
-    if require_token is not None:
-        middlewares.append(require_token)
-    app = web.Application(middlewares=middlewares, client_max_size=settings.body_limit_bytes)
+    observe = Observer(
+        metrics, log_reads=settings.access_log_reads, authorize=token_check(settings.tokens)
+    )
+    # No middleware: every route's handler is observed instead (api/observe.py says why).
+    app = web.Application(client_max_size=settings.body_limit_bytes)
     app[METRICS] = metrics
-    add_routes(app, settings)
+    add_routes(app, settings, observe)
+    app.router.register_resource(observe.unmatched())
 
     async def services(app: web.Application) -> AsyncIterator[None]:
         client = await NomadClient.create(
