@@ -21,6 +21,7 @@ from bench.measures.reads import bare_server
 from bench.nomad_http import SimNomad
 from bench.processes import python_module, rss_bytes, running_tool, tcp_connections_to
 from bench.stats import percentile, ratio
+from nomad_bridge.settings import EventLoop
 
 PARK_TIMEOUT_S = 120.0
 PARK_POLL_S = 0.2
@@ -63,6 +64,7 @@ class Wake:
 class WaiterResult:
     waiters: int
     jobs: int
+    loop: str
     bridge: Wake
     bare: Wake
     upstream_issued_while_waiting: int
@@ -81,6 +83,7 @@ class WaiterResult:
         return {
             "waiters": self.waiters,
             "jobs": self.jobs,
+            "loop": self.loop,
             **bridge,
             "bare": bare,
             "wake_p99_vs_bare": ratio(bridge["wake_p99_s"], bare["wake_p99_s"]),
@@ -181,12 +184,13 @@ async def _open_long_polls(http: aiohttp.ClientSession, bridge_url: str) -> int:
 
 
 async def measure_waiters(
-    bench: Bench, cluster: Cluster, count: int, round_no: int
+    bench: Bench, cluster: Cluster, count: int, round_no: int, loop: EventLoop
 ) -> WaiterResult:
     """`count` long polls on a fresh bridge, woken by one `updatecounts` through it; then
-    as many on the bare anchor serving the same bytes, woken by its `POST /fire`."""
+    as many on the bare anchor serving the same bytes, woken by its `POST /fire`: both on
+    the event loop `loop`."""
     http = bench.http
-    bridge = await cluster.start_bridge()
+    bridge = await cluster.start_bridge({"BRIDGE_EVENT_LOOP": loop})
     steady = await cluster.steady(http)
     sim = SimNomad(http, cluster.sim.url)
     await _warm_up(http, f"{bridge.url}/jobs", steady.wait_index)
@@ -216,7 +220,7 @@ async def measure_waiters(
         change=count_change,
     )
     cluster.stop_bridge()  # the anchor gets the machine to itself, as the bridge had
-    async with bare_server(bench, steady) as bare:
+    async with bare_server(bench, steady, loop) as bare:
         await _warm_up(http, f"{bare.url}/jobs", None)
 
         async def bare_parked() -> int:
@@ -243,6 +247,7 @@ async def measure_waiters(
     return WaiterResult(
         waiters=count,
         jobs=len(cluster.job_ids),
+        loop=loop,
         bridge=bridge_wake,
         bare=bare_wake,
         upstream_issued_while_waiting=looked["issued"],
