@@ -82,8 +82,6 @@ def _count_change(request: web.Request, change: CountChange) -> dict[str, Any]:
 async def synced_view(request: web.Request) -> LiveView:
     """The live view, once it has synced with Nomad at least once (503 until then)."""
     app = bridge(request)
-    if app.live.synced:
-        return app.live
     if not await app.live.wait_synced(app.settings.nomad_timeout_s):
         if isinstance(app.live.failure, nomad.PermissionDenied):
             raise app.live.failure  # 403: Nomad refuses the bridge's token
@@ -100,7 +98,9 @@ def view_response(body: bytes, index: int) -> web.Response:
 async def list_jobs(request: web.Request) -> web.Response:
     """Every listed job; with `waitIndex: N`, once the view's index passes N (SPEC 3)."""
     long_poll = parse_long_poll(request)
-    live = await synced_view(request)
+    live = bridge(request).live
+    if not live.synced:  # a read pays for no coroutine once synced: the common case
+        live = await synced_view(request)
     if long_poll is not None and live.index <= long_poll[0]:
         with bridge(request).metrics.long_polls.track_inprogress():
             await live.wait_past(*long_poll)
@@ -110,7 +110,9 @@ async def list_jobs(request: web.Request) -> web.Response:
 async def job_summary(request: web.Request) -> web.Response:
     """One job's view; its long poll wakes only when this job's view changes."""
     long_poll = parse_long_poll(request)
-    live = await synced_view(request)
+    live = bridge(request).live
+    if not live.synced:
+        live = await synced_view(request)
     job_id = request.match_info[JOB_NAME]
     entry = live.entry(job_id)
     if entry is not None and long_poll is not None and entry.index <= long_poll[0]:
