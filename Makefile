@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
+N ?= 5
 SOAK_MINUTES ?= 10
 FUZZ_CASES ?= 10000
 
-.PHONY: venv run sim test check lint format clean bench bench-full fuzz soak
+.PHONY: venv run sim test test-repeat check lint format clean bench bench-full fuzz soak
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,11 @@ sim: venv
 ## Lint, format check, types, then the whole test suite.
 test: check
 	$(BIN)/python -m pytest
+
+## The whole suite N times in a row, to hunt flakes: every failure with its run number, a
+## summary, exit 1 if any run failed. REPEAT_ARGS: e.g. `--order shuffle` or `-- tests/bridge`.
+test-repeat: venv
+	$(BIN)/python -m tests.repeat --runs $(N) $(REPEAT_ARGS)
 
 check: venv
 	$(BIN)/ruff check nomad_bridge tests bench soak

@@ -42,6 +42,8 @@ class Profile:
     """Lines written by the access-line micro-benchmark (`bench/accessline.py`)."""
     startall_latencies_s: tuple[float, ...] = (0.0, 0.005)
     """Added to every Nomad request: none (loopback), then 5 ms as across a network."""
+    ui_changes: int = 30
+    """Count changes made on Nomad while the dashboard watches 1,000 jobs (bench/measures/ui.py)."""
 
 
 QUICK = Profile(name="quick")
@@ -57,4 +59,5 @@ FULL = Profile(
     waiter_counts=(100, 1000, 10_000),
     mutation_rounds=15,
     access_lines=300_000,
+    ui_changes=200,
 )

@@ -12,6 +12,7 @@ from bench.measures.access_line import AccessLineCost, measure_access_line
 from bench.measures.mutations import CountChanges, StartAll, measure_count_changes, measure_startall
 from bench.measures.naive import NaiveComparison, compare_naive
 from bench.measures.reads import ReadComparison, compare_reads, variants_of
+from bench.measures.ui import UiResult, measure_ui
 from bench.measures.waiters import WaiterResult, measure_waiters
 from nomad_bridge.settings import EventLoop, default_event_loop
 
@@ -34,6 +35,7 @@ class Outcome:
     count_changes: CountChanges | None = None
     startall: list[StartAll] = field(default_factory=list)
     access_line: AccessLineCost | None = None
+    ui: UiResult | None = None
 
 
 async def measure_sizes(bench: Bench, outcome: Outcome) -> None:
@@ -146,4 +148,5 @@ async def run(bench: Bench) -> Outcome:
     )
     await measure_sizes(bench, outcome)
     await measure_waiters_and_mutations(bench, outcome)
+    outcome.ui = await measure_ui(bench)
     return outcome

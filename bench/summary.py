@@ -94,6 +94,18 @@ GOALS = (
         f"< {ACCESS_LINE_LOOP_GOAL_US:.0f} µs",
         lambda v: v < ACCESS_LINE_LOOP_GOAL_US,
     ),
+    Goal(
+        "ui_render_ms_1000",
+        "dashboard render per update in ms, 1,000 jobs (median)",
+        "< 50 ms",
+        lambda v: v < 50,
+    ),
+    Goal(
+        "ui_change_to_screen_p99_ms_1000",
+        "dashboard: change on Nomad → row on screen in ms, 1,000 jobs (p99)",
+        "< 1,000 ms",
+        lambda v: v < 1000,
+    ),
 )
 
 
@@ -232,6 +244,8 @@ def headline(outcome: Outcome) -> dict[str, Any]:
             "access_line_record_loop_us": line.record_loop_us,
             "access_line_record_total_us": line.record_total_us,
         }
+    if outcome.ui is not None:
+        figures |= outcome.ui.figures()
     return figures
 
 
@@ -289,6 +303,7 @@ def summarize(outcome: Outcome, profile: Profile, wall_s: float) -> dict[str, An
                 "count_changes": outcome.count_changes.to_json() if outcome.count_changes else None,
                 "startall": [s.to_json() for s in outcome.startall],
                 "access_line": outcome.access_line.to_json() if outcome.access_line else None,
+                "ui": outcome.ui.to_json() if outcome.ui else None,
                 "profile": vars(profile),
             },
         }

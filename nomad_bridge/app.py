@@ -12,15 +12,15 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from nomad_bridge.api.auth import token_check
-from nomad_bridge.api.context import BRIDGE, METRICS, Bridge
+from nomad_bridge.api.context import BRIDGE, Bridge
 from nomad_bridge.api.metrics import Metrics
 from nomad_bridge.api.observe import Observer
-from nomad_bridge.api.routes import add_routes
+from nomad_bridge.api.routes import ROUTES
+from nomad_bridge.api.routing import OBSERVE, add_routes
 from nomad_bridge.jobs.catalog import JobCatalog
 from nomad_bridge.jobs.definitions import DefinitionStore
 from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.jobs.operations import JobOperations
-from nomad_bridge.jobs.view import FlagKeys
 from nomad_bridge.nomad import NomadClient, NomadSettings
 from nomad_bridge.nomad.retry import RetryPolicy
 from nomad_bridge.settings import BridgeSettings
@@ -59,12 +59,12 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
     )
     # No middleware: every route's handler is observed instead (api/observe.py says why).
     app = web.Application(client_max_size=settings.body_limit_bytes)
-    app[METRICS] = metrics
-    add_routes(app, settings, observe)
+    app[OBSERVE] = observe
+    add_routes(app, settings, ROUTES)
     app.router.register_resource(observe.unmatched())
 
     async def services(app: web.Application) -> AsyncIterator[None]:
-        client = await NomadClient.create(
+        client = NomadClient(
             nomad_settings,
             timeout_s=settings.nomad_timeout_s,
             # A timed-out read is not tried again: each try would add a whole timeout to
@@ -72,11 +72,12 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
             retry=RetryPolicy(retry_timeouts=False),
             on_request=NomadRequestObserver(metrics),
         )
+        await client.open()
         definitions = DefinitionStore(client, settings.definitions_prefix)
         live = LiveView(
             client,
             definitions,
-            FlagKeys(settings.autostart_key, settings.bycluster_key),
+            settings.flag_keys,
             read_concurrency=settings.read_concurrency,
             watch_wait_s=settings.watch_wait_s,
         )
@@ -87,6 +88,8 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
             live,
             count_change_attempts=settings.count_change_attempts,
             bulk_concurrency=settings.bulk_concurrency,
+            bulk_deadline_s=settings.bulk_deadline_s,
+            max_count=settings.max_count,
             lock_wait_s=settings.nomad_timeout_s,
         )
         app[BRIDGE] = Bridge(settings, client, live, operations, metrics)

@@ -59,6 +59,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help='register every Nomad JSON job file ({"Job": ...}) found in DIR at start-up',
     )
     sim.add_argument(
+        "--unix",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="listen on this unix socket instead of --host/--port "
+        "(NOMAD_ADDR=unix:///PATH, as a task reaches Nomad's Task API)",
+    )
+    sim.add_argument(
         "--acl-token",
         default=None,
         metavar="TOKEN",
@@ -112,6 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sim":
         from nomad_bridge.sim import SimConfig, run
 
-        run(SimConfig(acl_token=args.acl_token), host=args.host, port=args.port, seed_dir=args.seed)
+        run(
+            SimConfig(acl_token=args.acl_token),
+            host=args.host,
+            port=args.port,
+            seed_dir=args.seed,
+            unix=args.unix.absolute() if args.unix is not None else None,
+        )
         return 0
     raise AssertionError(f"unhandled command {args.command!r}")

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import http_parser, web, web_protocol
 
+from nomad_bridge.api.malformed import BridgeRunner
 from nomad_bridge.app import create_app
 from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.settings import BridgeSettings, EventLoop
@@ -118,7 +119,7 @@ async def serve(
     async with AsyncExitStack() as stack:
         if embedded_sim:
             nomad_settings = await _start_embedded_sim(stack, nomad_settings, sim_seed_dir)
-        runner = web.AppRunner(
+        runner = BridgeRunner(
             create_app(settings, nomad_settings),
             shutdown_timeout=SHUTDOWN_GRACE_S,
             access_log=None,  # api/observe.py writes one structured line per request

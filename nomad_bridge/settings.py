@@ -13,6 +13,9 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from nomad_bridge.jobs.view import FlagKeys
+from nomad_bridge.nomad.client import DEFAULT_TIMEOUT_S
+
 EventLoop = Literal["uvloop", "asyncio"]
 
 
@@ -43,6 +46,18 @@ class BridgeSettings(BaseSettings):
     bulk_concurrency: int = Field(
         default=8, ge=1, le=256, description="Jobs worked on at once by startall/stopall."
     )
+    bulk_deadline_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="startall/stopall answer by then, well under common proxy timeouts; a "
+        "job not finished by then is 504 in the results (what was sent may still apply).",
+    )
+    max_count: int = Field(
+        default=1000,
+        ge=1,
+        description="Largest task group count a client may ask for (400 above); a group's "
+        "scaling policy may be stricter.",
+    )
     body_limit_bytes: int = Field(
         default=64 * 1024, ge=1024, description="Largest request body accepted (413 above)."
     )
@@ -53,7 +68,9 @@ class BridgeSettings(BaseSettings):
         default=16, ge=1, le=256, description="Nomad reads in flight while building views."
     )
     nomad_timeout_s: float = Field(
-        default=10.0, gt=0, description="Longest wait for one Nomad answer (504 past it)."
+        default=DEFAULT_TIMEOUT_S,
+        gt=0,
+        description="Longest wait for one Nomad answer (504 past it).",
     )
     watch_wait_s: float = Field(
         default=60.0,
@@ -93,6 +110,11 @@ class BridgeSettings(BaseSettings):
             lines = self.tokens_file.read_text(encoding="utf-8").splitlines()
             self.tokens = [*self.tokens, *(SecretStr(s.strip()) for s in lines if s.strip())]
         return self
+
+    @property
+    def flag_keys(self) -> FlagKeys:
+        """The Meta keys of the Cluster API's two flags."""
+        return FlagKeys(autostart=self.autostart_key, by_cluster=self.bycluster_key)
 
     def route(self, path: str) -> str:
         """The full route for an API path given relative to the base path."""

@@ -37,6 +37,8 @@ from soak.report import Figures, Sample, figures, markdown
 
 SAMPLE_EVERY_S = 5.0
 NOMAD_TIMEOUT_S = 2.0
+BULK_DEADLINE_S = 2 * NOMAD_TIMEOUT_S  # under the 6 s hang, so that the deadline is what ends it
+BULK_PROBE_EVERY_S = 3.0
 RSS_GROWTH_LIMIT_PCT = 5.0
 FD_SLACK = 5
 RECOVERY_LIMIT_S = 120.0
@@ -110,6 +112,7 @@ class Soak:
             tasks += [asyncio.create_task(clients.long_poller()) for _ in range(LONG_POLLERS)]
             tasks += [asyncio.create_task(clients.mutator()) for _ in range(MUTATORS)]
             tasks.append(asyncio.create_task(clients.ready_sampler(0.5)))
+            tasks.append(asyncio.create_task(clients.bulk_prober(BULK_PROBE_EVERY_S)))
             sampler = asyncio.create_task(self.sample_forever())
             await self.inject_faults(session, end_s, jobs)
             await sleep_until(end_s)
@@ -205,6 +208,9 @@ def verdicts(f: Figures) -> list[str]:
         failed.append(f"{f.token_leaks} log lines hold a token")
     if f.exit_code != 0:
         failed.append(f"exit code {f.exit_code} on SIGTERM")
+    for during, bulk in f.bulk_ms.items():
+        if bulk["count"] and bulk["p99"] > f.bulk_deadline_s * 1000:
+            failed.append(f"bulk p99 {during} {bulk['p99']} ms > BRIDGE_BULK_DEADLINE_S")
     return failed
 
 
@@ -215,7 +221,13 @@ async def soak(args: argparse.Namespace) -> int:
     tokens = Tokens(
         bridge=f"soak-bridge-{rng.getrandbits(64):x}", nomad=f"soak-nomad-{rng.getrandbits(64):x}"
     )
-    async with started(out_dir, tokens, jobs=args.jobs, nomad_timeout_s=NOMAD_TIMEOUT_S) as p:
+    async with started(
+        out_dir,
+        tokens,
+        jobs=args.jobs,
+        nomad_timeout_s=NOMAD_TIMEOUT_S,
+        bulk_deadline_s=BULK_DEADLINE_S,
+    ) as p:
         run = Soak(p, tokens, args)
         nomad_requests, _ = await run.run()
         exit_code = await stop(p.bridge)
@@ -231,6 +243,7 @@ async def soak(args: argparse.Namespace) -> int:
         log=p.bridge_log,
         secrets=[tokens.bridge, tokens.nomad],
         exit_code=exit_code,
+        bulk_deadline_s=BULK_DEADLINE_S,
     )
     (out_dir / "report.json").write_text(json.dumps(asdict(result), indent=2, default=str))
     (out_dir / "report.md").write_text(markdown(result) + "\n")

@@ -23,6 +23,7 @@ MUTATION_TIMEOUT_S = 60.0
 LONG_POLL_WAIT_S = 10.0
 LONG_POLL_TIMEOUT_S = LONG_POLL_WAIT_S * 17 / 16 + READ_TIMEOUT_S
 COUNT_CAP = 4
+BULK_ROUTES = frozenset({"POST /jobs/startall", "POST /jobs/stopall"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +44,13 @@ class Recorder:
     errors: list[Outcome] = field(default_factory=list)
     wakeups: int = 0
     ready: list[tuple[float, int]] = field(default_factory=list)
+    bulk: list[tuple[float, float, int]] = field(default_factory=list)
+    """Every startall/stopall answer, whatever its status: (started, ended, status)."""
 
     def add(self, route: str, status: int, started_s: float, ended_s: float, detail: str) -> None:
         self.statuses[(route, status)] += 1
+        if route in BULK_ROUTES:
+            self.bulk.append((started_s, ended_s, status))
         if status == 200:
             self.latencies_s.setdefault(route, []).append(ended_s - started_s)
         else:
@@ -185,6 +190,14 @@ class Clients:
         else:
             await self.request(
                 "POST", "POST /jobs/stopall", "/jobs/stopall", timeout_s=MUTATION_TIMEOUT_S
+            )
+
+    async def bulk_prober(self, every_s: float) -> None:
+        """A startall every `every_s`, whatever Nomad is doing: how long bulk calls take in
+        every fault (the mutators' own are too rare to tell)."""
+        while await self._pause(every_s, every_s):
+            await self.request(
+                "POST", "POST /jobs/startall", "/jobs/startall", timeout_s=MUTATION_TIMEOUT_S
             )
 
     async def ready_sampler(self, every_s: float) -> None:

@@ -71,7 +71,7 @@ async def wait_for(url: str, *, status: int = 200, timeout_s: float = START_TIME
 
 @asynccontextmanager
 async def started(
-    out_dir: Path, tokens: Tokens, *, jobs: int, nomad_timeout_s: float
+    out_dir: Path, tokens: Tokens, *, jobs: int, nomad_timeout_s: float, bulk_deadline_s: float
 ) -> AsyncIterator[Processes]:
     """Start the simulator, then the bridge in front of it; stop both (SIGTERM) after."""
     nomad_port, admin_port, bridge_port = free_port(), free_port(), free_port()
@@ -93,6 +93,7 @@ async def started(
             "NOMAD_TOKEN": tokens.nomad,
             "BRIDGE_TOKENS": tokens.bridge,
             "BRIDGE_NOMAD_TIMEOUT_S": str(nomad_timeout_s),
+            "BRIDGE_BULK_DEADLINE_S": str(bulk_deadline_s),
             "BRIDGE_LOG_LEVEL": "INFO",
         }
         bridge = await asyncio.create_subprocess_exec(

@@ -49,6 +49,10 @@ class Figures:
     log_errors: list[str]
     token_leaks: int
     exit_code: int | None
+    bulk_deadline_s: float
+    bulk_ms: dict[str, dict[str, float]]
+    """startall/stopall answers, any status: count, p50, p99, max; overall, while Nomad hung,
+    and during any outage (each from its start to GRACE_S after its end)."""
     samples: list[Sample] = field(default_factory=list)
 
 
@@ -59,6 +63,39 @@ def explained_by(outcome: Outcome, windows: list[Window]) -> Window | None:
         if overlaps and outcome.status in window.explains:
             return window
     return None
+
+
+def bulk_figures(
+    bulk: list[tuple[float, float, int]], windows: list[Window]
+) -> dict[str, dict[str, float]]:
+    def overlapping(kinds: set[str] | None) -> list[float]:
+        return [
+            ended - started
+            for started, ended, _ in bulk
+            if kinds is None
+            or any(
+                w.name in kinds
+                and started <= (w.ended_s if w.ended_s is not None else ended) + GRACE_S
+                and ended >= w.started_s
+                for w in windows
+            )
+        ]
+
+    outages = {"hang", "latency-above-timeout", "unavailable", "refuse", "restart-with-index-reset"}
+    groups = {"overall": None, "while Nomad hung": {"hang"}, "during outages": outages}
+    out: dict[str, dict[str, float]] = {}
+    for name, kinds in groups.items():
+        values = overlapping(kinds)
+        out[name] = {"count": len(values)} | (
+            {
+                "p50": round(1000 * percentile(values, 0.50), 1),
+                "p99": round(1000 * percentile(values, 0.99), 1),
+                "max": round(1000 * max(values), 1),
+            }
+            if values
+            else {}
+        )
+    return out
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -79,6 +116,7 @@ def figures(
     log: Path,
     secrets: list[str],
     exit_code: int | None,
+    bulk_deadline_s: float,
 ) -> Figures:
     unexplained: list[Outcome] = []
     for outcome in recorder.errors:
@@ -124,6 +162,8 @@ def figures(
         log_errors=[line[:300] for line in lines if '"level": "error"' in line][:20],
         token_leaks=sum(1 for line in lines for secret in secrets if secret in line),
         exit_code=exit_code,
+        bulk_deadline_s=bulk_deadline_s,
+        bulk_ms=bulk_figures(recorder.bulk, windows),
         samples=samples,
     )
 
@@ -171,6 +211,17 @@ def markdown(f: Figures) -> str:
         )
     out += ["", "| Route | p50 ms | p99 ms |", "|---|---|---|"]
     out += [f"| {r} | {v['p50']} | {v['p99']} |" for r, v in f.latency_ms.items()]
+    out += [
+        "",
+        f"| startall/stopall, any status (BRIDGE_BULK_DEADLINE_S {f.bulk_deadline_s:g} s) "
+        "| answers | p50 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|",
+    ]
+    out += [
+        f"| {during} | {v['count']:g} | {v.get('p50', '—')} | {v.get('p99', '—')} "
+        f"| {v.get('max', '—')} |"
+        for during, v in f.bulk_ms.items()
+    ]
     return "\n".join(out)
 
 

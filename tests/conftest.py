@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from nomad_bridge.sim import SimConfig, SimServer, Simulator, ThreadHandle, serve_in_thread
+from nomad_bridge.sim.testing import fast_config
 
 
 @pytest.fixture
 def sim_config() -> SimConfig:
     """Simulated time compressed so allocations settle within tens of milliseconds."""
-    return SimConfig(
-        eval_delay_s=0.005,
-        alloc_start_delay_s=0.01,
-        alloc_stop_delay_s=0.01,
-        batch_run_s=0.05,
-        deployment_min_healthy_s=0.02,
-        reschedule_delay_s=0.03,
-    )
+    return fast_config()
 
 
 @pytest.fixture
@@ -41,3 +38,22 @@ def threaded_sim(simulator: Simulator) -> Iterator[ThreadHandle]:
     """The simulator served from its own thread, for synchronous clients (python-nomad)."""
     with serve_in_thread(simulator) as handle:
         yield handle
+
+
+@pytest.fixture
+def unix_socket_path() -> Iterator[Path]:
+    """Where a test's unix socket goes: a short path (the kernel allows at most 107 bytes,
+    pytest's tmp_path is often longer)."""
+    directory = Path(tempfile.mkdtemp(prefix="nb-"))
+    yield directory / "api.sock"
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+async def unix_sim_server(simulator: Simulator, unix_socket_path: Path) -> AsyncIterator[SimServer]:
+    """The simulator serving Nomad's HTTP API on a unix socket (`url` is `unix:///...`), as
+    a task reaches its agent's Task API."""
+    server = SimServer(simulator)
+    await server.start(unix=unix_socket_path)
+    yield server
+    await server.stop()

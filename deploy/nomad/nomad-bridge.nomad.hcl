@@ -9,11 +9,12 @@
 # Then:
 #   nomad job run -var image=registry.example.com/nomad-bridge:0.1.0 deploy/nomad/nomad-bridge.nomad.hcl
 #
+# Nomad's address: the Task API, the unix socket Nomad (1.5+) gives every task at
+# ${NOMAD_SECRETS_DIR}/api.sock, which reaches the local agent without a network address, a port
+# or TLS to configure (Nomad 1.10.3+ also sets NOMAD_UNIX_ADDR to the same URL).
 # Nomad's token: the task's workload identity (`identity { env = true }` sets NOMAD_TOKEN). The
-# policy applied with `-job nomad-bridge` is attached to that identity, so no long-lived token
-# exists anywhere. With ACLs disabled the identity is simply ignored.
-# Nomad's address: the local agent's HTTP API on the node's own address. (The Task API socket,
-# ${NOMAD_UNIX_ADDR}, would need no address at all, but the bridge speaks http(s):// only.)
+# Task API always requires one, even with ACLs disabled; the policy applied with
+# `-job nomad-bridge` is attached to it, so no long-lived token exists anywhere.
 
 variable "image" {
   type        = string
@@ -100,13 +101,13 @@ job "nomad-bridge" {
         args  = ["serve", "--host", "0.0.0.0", "--port", "8080"]
       }
 
-      # NOMAD_TOKEN = this task's workload identity (see the header).
+      # NOMAD_TOKEN = this task's workload identity, which the Task API requires (see the header).
       identity {
         env = true
       }
 
       env {
-        NOMAD_ADDR       = "http://${attr.unique.network.ip-address}:4646"
+        NOMAD_ADDR       = "unix://${NOMAD_SECRETS_DIR}/api.sock"
         BRIDGE_LOG_LEVEL = "INFO"
       }
 

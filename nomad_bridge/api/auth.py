@@ -1,4 +1,5 @@
-"""Bearer-token authentication for the API routes (`BRIDGE_TOKENS`)."""
+"""Bearer-token authentication for the API routes (`BRIDGE_TOKENS`); a route declared `open`
+in the route table is served without one (`api/observe.py` checks the others)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from pydantic import SecretStr
 
 from nomad_bridge.api.problems import Problem
 
-OPEN_PATHS = frozenset({"/health", "/ready"})
 AUTH_SCHEME = "bearer"
 
 Authorize = Callable[[web.Request], None]
@@ -18,7 +18,7 @@ Authorize = Callable[[web.Request], None]
 
 def token_check(tokens: Iterable[SecretStr]) -> Authorize | None:
     """A check that raises 401 unless the request carries one of `tokens`, or None when no
-    token is configured. Routes in `OPEN_PATHS` are not checked (`api/observe.py`)."""
+    token is configured."""
     secrets = [token.get_secret_value().encode("utf-8") for token in tokens]
     if not secrets:
         return None

@@ -9,7 +9,6 @@ from aiohttp import web
 from nomad_bridge.api.metrics import Metrics
 from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.jobs.operations import JobOperations
-from nomad_bridge.jobs.view import FlagKeys
 from nomad_bridge.nomad import NomadClient
 from nomad_bridge.settings import BridgeSettings
 
@@ -24,13 +23,8 @@ class Bridge:
     operations: JobOperations
     metrics: Metrics
 
-    @property
-    def flag_keys(self) -> FlagKeys:
-        return FlagKeys(self.settings.autostart_key, self.settings.bycluster_key)
-
 
 BRIDGE = web.AppKey("bridge", Bridge)
-METRICS = web.AppKey("metrics", Metrics)
 
 
 def bridge(request: web.Request) -> Bridge:

@@ -5,18 +5,21 @@ Handlers never build error bodies: they raise, and `problems.problem_for` answer
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.http import HttpProcessingError
 from pydantic import BaseModel, ValidationError
 
 from nomad_bridge.api.context import bridge
-from nomad_bridge.api.longpoll import WAIT_INDEX_HEADER, parse_long_poll
+from nomad_bridge.api.longpoll import LAST_CONTACT_HEADER, WAIT_INDEX_HEADER, parse_long_poll
+from nomad_bridge.api.malformed import parse_failure
 from nomad_bridge.api.metrics import METRICS_CONTENT_TYPE
-from nomad_bridge.api.openapi import openapi_document
 from nomad_bridge.api.problems import Problem, status_for
 from nomad_bridge.api.schemas import (
+    JOB_NAME,
     BulkEntry,
     CountChangeResult,
     CountDelta,
@@ -28,7 +31,9 @@ from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.jobs.operations import BulkResult, CountChange, StateChange
 from nomad_bridge.nomad import errors as nomad
 
-JOB_NAME = "jobName"
+# A body of BRIDGE_BODY_LIMIT_BYTES arrives well within this; a stalled or broken one (a bad
+# chunk aiohttp's C parser reports only to the next request) must not hold the handler.
+BODY_READ_TIMEOUT_S = 10.0
 # No job ID starts with a space (Nomad refuses them: "Job ID contains a space").
 READY_PROBE_PREFIX = " nomad-bridge-ready-probe"
 
@@ -37,7 +42,16 @@ Body = TypeVar("Body", bound=BaseModel)
 
 async def parse_body(request: web.Request, model: type[Body]) -> Body:
     """A strict body: JSON object, the model's fields with their exact types."""
-    raw = await request.read()  # 413 past the application's client_max_size
+    try:
+        async with asyncio.timeout(BODY_READ_TIMEOUT_S):
+            raw = await request.read()  # 413 past the application's client_max_size
+    except TimeoutError:
+        raise Problem(408, f"the body did not arrive within {BODY_READ_TIMEOUT_S:g} s") from None
+    except (web.RequestPayloadError, HttpProcessingError) as error:
+        # Broken framing or content coding found while the body is read (a bad chunk, a
+        # gzip body that is not gzip): the parser's complaint, without the bytes it quotes.
+        detail = parse_failure(error.__cause__ or error, None)
+        raise Problem(400, f"the request body could not be read: {detail}") from None
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError) as error:
@@ -71,7 +85,7 @@ def _count_change(request: web.Request, change: CountChange) -> dict[str, Any]:
     metrics.count_change_retries.inc(change.attempts - 1)
     return CountChangeResult(
         job_id=change.job_id,
-        task_group=change.group,
+        group=change.group,
         previous_count=change.previous_count,
         count=change.count,
         path=change.path.value,
@@ -89,10 +103,12 @@ async def synced_view(request: web.Request) -> LiveView:
     return app.live
 
 
-def view_response(body: bytes, index: int) -> web.Response:
-    return web.Response(
-        body=body, content_type="application/json", headers={WAIT_INDEX_HEADER: str(index)}
-    )
+def view_response(live: LiveView, body: bytes, index: int) -> web.Response:
+    headers = {
+        WAIT_INDEX_HEADER: str(index),
+        LAST_CONTACT_HEADER: str(round(live.sync_age_s * 1000)),
+    }
+    return web.Response(body=body, content_type="application/json", headers=headers)
 
 
 async def list_jobs(request: web.Request) -> web.Response:
@@ -104,7 +120,7 @@ async def list_jobs(request: web.Request) -> web.Response:
     if long_poll is not None and live.index <= long_poll[0]:
         with bridge(request).metrics.long_polls.track_inprogress():
             await live.wait_past(*long_poll)
-    return view_response(live.body, live.index)
+    return view_response(live, live.body, live.index)
 
 
 async def job_summary(request: web.Request) -> web.Response:
@@ -121,7 +137,7 @@ async def job_summary(request: web.Request) -> web.Response:
         entry = live.entry(job_id)
     if entry is None:
         raise JobNotFound(job_id)
-    return view_response(entry.body, max(entry.index, 1))
+    return view_response(live, entry.body, max(entry.index, 1))
 
 
 async def start_job(request: web.Request) -> web.Response:
@@ -171,13 +187,13 @@ async def stop_all(request: web.Request) -> web.Response:
 
 async def update_counts(request: web.Request) -> web.Response:
     body = await parse_body(request, CountDelta)
-    change = await bridge(request).operations.add_to_count(body.job_id, body.task_group, body.count)
+    change = await bridge(request).operations.add_to_count(body.job_id, body.group, body.delta)
     return json_response(_count_change(request, change))
 
 
 async def set_task_group_count(request: web.Request) -> web.Response:
     body = await parse_body(request, CountValue)
-    change = await bridge(request).operations.set_count(body.job_id, body.task_group, body.count)
+    change = await bridge(request).operations.set_count(body.job_id, body.group, body.count)
     return json_response(_count_change(request, change))
 
 
@@ -187,10 +203,6 @@ async def metrics(request: web.Request) -> web.Response:
     app.metrics.view_index.set(app.live.index)
     app.metrics.view_sync_age.set(app.live.sync_age_s)
     return web.Response(body=app.metrics.render(), headers={"Content-Type": METRICS_CONTENT_TYPE})
-
-
-async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(openapi_document(bridge(request).settings))
 
 
 async def health(request: web.Request) -> web.Response:

@@ -11,6 +11,12 @@ from nomad_bridge.api.problems import Problem
 from nomad_bridge.nomad.query import DEFAULT_BLOCKING_WAIT_S, JITTER_FRACTION
 
 WAIT_INDEX_HEADER = "waitIndex"
+LAST_CONTACT_HEADER = "X-Bridge-LastContact"
+"""Milliseconds since the view last heard from Nomad (0 while its watch is healthy): a read
+answered from memory during an outage says how stale it may be, as Nomad's
+`X-Nomad-LastContact` does for a stale read."""
+WAIT_QUERY = "wait"
+WAIT_INDEX_MAX_DIGITS = 20  # up to 10**20 - 1: more than any uint64 index Nomad sends
 WAIT_DEFAULT_S = DEFAULT_BLOCKING_WAIT_S  # as Nomad's blocking queries
 WAIT_CAP_S = 600.0
 
@@ -24,8 +30,11 @@ _UNIT_S = {
     "m": 60.0,
     "h": 3600.0,
 }
-_GO_DURATION = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h)")
-_PLAIN_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+GO_DURATION_PART = r"(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h)"
+PLAIN_SECONDS = r"\d+(?:\.\d+)?"
+WAIT_PATTERN = f"^(?:{PLAIN_SECONDS}|(?:{GO_DURATION_PART})+)$"  # what `wait_time_s` accepts
+_GO_DURATION = re.compile(GO_DURATION_PART)
+_PLAIN_SECONDS = re.compile(PLAIN_SECONDS)
 
 
 def parse_wait_index(request: web.Request) -> int | None:
@@ -34,7 +43,7 @@ def parse_wait_index(request: web.Request) -> int | None:
     if raw is None:
         return None
     value = raw.strip()
-    if not (value.isascii() and value.isdecimal()) or len(value) > 20:
+    if not (value.isascii() and value.isdecimal()) or len(value) > WAIT_INDEX_MAX_DIGITS:
         raise Problem(400, f"waitIndex must be a non-negative integer, got {raw[:64]!r}")
     return int(value)
 
@@ -65,7 +74,7 @@ def parse_long_poll(request: web.Request) -> tuple[int, float] | None:
 
 def wait_time_s(request: web.Request) -> float:
     """How long this request may wait: `?wait=` capped at 10 minutes, plus Nomad-like jitter."""
-    raw = request.query.get("wait")
+    raw = request.query.get(WAIT_QUERY)
     wait_s = WAIT_DEFAULT_S
     if raw is not None:
         try:

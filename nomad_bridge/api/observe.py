@@ -2,8 +2,9 @@
 metrics and its access line.
 
 The app has no aiohttp middleware: each route's handler is wrapped once, when the route is
-registered (`Observer.__call__`), and requests no route matches are answered by the same
-wrapper through a last, catch-all resource (`Observer.unmatched`). A middleware would cost
+registered (`Observer.__call__`, called by `routing.add_routes`), and requests no route
+matches are answered by the same wrapper through a last, catch-all resource
+(`Observer.unmatched`). A middleware would cost
 every request, answered long polls included, aiohttp's middleware chain (a cached lookup, a
 partial per layer and a frame of its own that sets `current_app`): about 3 µs, more than
 all of this module's own work (docs/performance.md).
@@ -21,9 +22,10 @@ from aiohttp import hdrs, web
 from multidict import istr
 from yarl import URL
 
-from nomad_bridge.api.auth import OPEN_PATHS, Authorize
+from nomad_bridge.api.auth import Authorize
 from nomad_bridge.api.metrics import Metrics
 from nomad_bridge.api.problems import Handler, problem_for
+from nomad_bridge.api.routing import Route
 from nomad_bridge.logs import AccessLog
 
 if TYPE_CHECKING:
@@ -67,11 +69,15 @@ class Observer:
         self._ids = RequestIds()
         self._access = AccessLog()
 
-    def __call__(self, route: str, handler: Handler) -> Handler:
-        """`handler`, observed as `route` (the path as registered, `{jobName}` and all)."""
+    def __call__(self, route: Route, path: str) -> Handler:
+        """The route's handler, observed under its full `path` (`{jobName}` and all); a
+        route not declared `open` checks the token first."""
+        return self._observed(route.handler, path, open=route.open)
+
+    def _observed(self, handler: Handler, route: str, *, open: bool) -> Handler:
         ids, access, requests = self._ids, self._access, self._metrics.requests
         log_reads = self._log_reads
-        authorize = None if route in OPEN_PATHS else self._authorize
+        authorize = None if open else self._authorize
         perf_counter = time.perf_counter
         by_method = {method: requests.route(route, method) for method in hdrs.METH_ALL}
 
@@ -108,7 +114,7 @@ class Observer:
     def unmatched(self) -> web.AbstractResource:
         """The resource to register last: it answers what no route matched (404, or 405
         with `Allow` when the path exists for other methods), observed like any route."""
-        return _Unmatched(self(UNMATCHED_ROUTE, _no_route))
+        return _Unmatched(self._observed(_no_route, UNMATCHED_ROUTE, open=False))
 
 
 async def _no_route(request: web.Request) -> web.StreamResponse:

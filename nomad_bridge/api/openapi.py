@@ -1,210 +1,123 @@
-"""`/openapi.json`: the API described from the same models that validate and shape it."""
+"""`/openapi.json`: the API described by walking the route table and the models that validate
+and shape it, as Starlette's schema generator walks an app's routes instead of restating them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from aiohttp import web
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from nomad_bridge import __version__
-from nomad_bridge.api.schemas import (
-    BulkResult,
-    CountChangeResult,
-    CountDelta,
-    CountValue,
-    Health,
-    ProblemDetails,
-    Readiness,
-    StateChangeResult,
-)
-from nomad_bridge.jobs.view import JobView
+from nomad_bridge.api.context import bridge
+from nomad_bridge.api.problems import PROBLEM_CONTENT_TYPE
+from nomad_bridge.api.routing import PARAMETER_LOCATION, PATH_LOCATION, ROUTE_TABLE, Route
+from nomad_bridge.api.schemas import ProblemDetails
 from nomad_bridge.settings import BridgeSettings
 
 REF = "#/components/schemas/{model}"
-MODELS: list[type[BaseModel]] = [
-    JobView,
-    CountDelta,
-    CountValue,
-    StateChangeResult,
-    BulkResult,
-    CountChangeResult,
-    ProblemDetails,
-    Health,
-    Readiness,
-]
-
-WAIT_INDEX_MAX = 10**20 - 1  # what parse_wait_index accepts: at most 20 digits
-WAIT_PATTERN = r"^(\d+(\.\d+)?|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$"
-WAIT_INDEX_HEADER_SCHEMA = {
-    "description": "The view's index; send it back as `waitIndex` to wait for a change.",
-    "schema": {"type": "integer", "minimum": 1},
-}
-LONG_POLL_PARAMETERS = [
-    {
-        "name": "waitIndex",
-        "in": "header",
-        "required": False,
-        "description": "Answer once the view's index is greater than this (long poll).",
-        "schema": {"type": "integer", "minimum": 0, "maximum": WAIT_INDEX_MAX},
-    },
-    {
-        "name": "wait",
-        "in": "query",
-        "required": False,
-        "description": "Longest wait: a duration (`30s`, `5m`) or seconds; default 5m, cap 10m.",
-        "schema": {"type": "string", "pattern": WAIT_PATTERN},
-    },
-]
-JOB_NAME_PARAMETER = {
-    "name": "jobName",
-    "in": "path",
-    "required": True,
-    "description": "The Nomad job ID.",
-    "schema": {"type": "string"},
-}
+UNAUTHORIZED = 401
+TOO_LARGE = 413
+_NOT_IN_PARAMETER_SCHEMA = frozenset({"title", "description", PARAMETER_LOCATION})
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": REF.format(model=model.__name__)}
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(by_alias=True)
+    out = []
+    for name, field in schema["properties"].items():
+        location = field[PARAMETER_LOCATION]
+        out.append(
+            {
+                "name": name,
+                "in": location,
+                "required": location == PATH_LOCATION or name in schema.get("required", []),
+                "description": field["description"],
+                "schema": {k: v for k, v in field.items() if k not in _NOT_IN_PARAMETER_SCHEMA},
+            }
+        )
+    return out
 
 
-def _problems(*statuses: int) -> dict[str, Any]:
-    problem = {"application/problem+json": {"schema": _ref(ProblemDetails)}}
-    return {str(status): {"description": "Problem", "content": problem} for status in statuses}
-
-
-UPSTREAM = (502, 503, 504)
-TEXT = {"schema": {"type": "string"}}
-
-
-def _operation(
-    summary: str,
-    ok: dict[str, Any],
-    errors: tuple[int, ...],
-    *,
-    parameters: list[dict[str, Any]] | None = None,
-    body: type[BaseModel] | None = None,
-    secured: bool = True,
-) -> dict[str, Any]:
-    operation: dict[str, Any] = {
-        "summary": summary,
-        "responses": {"200": ok, **_problems(*errors)},
+def _headers(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(by_alias=True)
+    return {
+        name: {
+            "description": field["description"],
+            "schema": {k: v for k, v in field.items() if k not in _NOT_IN_PARAMETER_SCHEMA},
+        }
+        for name, field in schema["properties"].items()
     }
+
+
+def _reply(route: Route) -> dict[str, Any]:
+    reply = route.reply
+    schema: dict[str, Any] = reply.schema or {}
+    if reply.body is not None:
+        schema = {"type": "array", "items": _ref(reply.body)} if reply.many else _ref(reply.body)
+    answer: dict[str, Any] = {
+        "description": reply.description,
+        "content": {media_type: {"schema": schema} for media_type in reply.media_types},
+    }
+    if reply.headers is not None:
+        answer["headers"] = _headers(reply.headers)
+    return answer
+
+
+def _operation(route: Route, settings: BridgeSettings) -> dict[str, Any]:
+    statuses = set(route.problems)
+    if settings.tokens and not route.open:
+        statuses.add(UNAUTHORIZED)
+    if route.body is not None:
+        statuses.add(TOO_LARGE)
+    problem = {PROBLEM_CONTENT_TYPE: {"schema": _ref(ProblemDetails)}}
+    operation: dict[str, Any] = {
+        "summary": route.summary,
+        "responses": {
+            "200": _reply(route),
+            **{str(s): {"description": "Problem", "content": problem} for s in sorted(statuses)},
+        },
+    }
+    parameters = [entry for model in route.parameters for entry in _parameters(model)]
     if parameters:
         operation["parameters"] = parameters
-    if body is not None:
+    if route.body is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _ref(body)}},
+            "content": {"application/json": {"schema": _ref(route.body)}},
         }
-    if not secured:
+    if route.open:
         operation["security"] = []
     return operation
 
 
-def openapi_document(settings: BridgeSettings) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of this application (routes under its base path)."""
-    _, schemas = models_json_schema(
-        [(model, "serialization") for model in MODELS]
-        + [(model, "validation") for model in (CountDelta, CountValue)],
-        ref_template=REF,
-    )
-    api = settings.route
-    auth = (401,) if settings.tokens else ()
-    view_list = _json({"type": "array", "items": _ref(JobView)}, "Every listed job's view.")
-    view_list["headers"] = {"waitIndex": WAIT_INDEX_HEADER_SCHEMA}
-    one_view = _json(_ref(JobView), "The job's view.")
-    one_view["headers"] = {"waitIndex": WAIT_INDEX_HEADER_SCHEMA}
-    state_change = _json(_ref(StateChangeResult), "Nomad accepted the change.")
-    bulk = _json(_ref(BulkResult), "Every job's result.")
-    count_change = _json(_ref(CountChangeResult), "Nomad accepted the new count.")
-    paths: dict[str, Any] = {
-        api("jobs"): {
-            "get": _operation(
-                "List jobs",
-                view_list,
-                (400, *auth, 403, *UPSTREAM),
-                parameters=LONG_POLL_PARAMETERS,
-            )
-        },
-        api("job/{jobName}/summary"): {
-            "get": _operation(
-                "One job's view",
-                one_view,
-                (400, *auth, 403, 404, *UPSTREAM),
-                parameters=[JOB_NAME_PARAMETER, *LONG_POLL_PARAMETERS],
-            )
-        },
-        api("jobs/start/{jobName}"): {
-            "post": _operation(
-                "Start a job",
-                state_change,
-                (400, *auth, 403, 404, 409, *UPSTREAM),
-                parameters=[JOB_NAME_PARAMETER],
-            )
-        },
-        api("jobs/stop/{jobName}"): {
-            "post": _operation(
-                "Stop a job",
-                state_change,
-                (400, *auth, 403, 404, 409, *UPSTREAM),
-                parameters=[JOB_NAME_PARAMETER],
-            )
-        },
-        api("jobs/startall"): {
-            "post": _operation(
-                "Start every autostart job", bulk, (400, *auth, 403, 404, 409, *UPSTREAM)
-            )
-        },
-        api("jobs/stopall"): {
-            "post": _operation("Stop every job", bulk, (400, *auth, 403, 404, 409, *UPSTREAM))
-        },
-        api("jobs/updatecounts"): {
-            "post": _operation(
-                "Add a delta to a task group's count",
-                count_change,
-                (400, *auth, 403, 404, 409, 413, *UPSTREAM),
-                body=CountDelta,
-            )
-        },
-        api("jobs/settaskgroupcount"): {
-            "post": _operation(
-                "Set a task group's count",
-                count_change,
-                (400, *auth, 403, 404, 409, 413, *UPSTREAM),
-                body=CountValue,
-            )
-        },
-        "/health": {
-            "get": _operation("Liveness", _json(_ref(Health), "Alive."), (), secured=False)
-        },
-        "/ready": {
-            "get": _operation(
-                "Readiness",
-                _json(_ref(Readiness), "Synced and Nomad reachable."),
-                (503,),
-                secured=False,
-            )
-        },
-        "/metrics": {
-            "get": _operation(
-                "Prometheus metrics",
-                {
-                    "description": "Exposition format.",
-                    "content": {"text/plain": {"schema": {"type": "string"}}},
-                },
-                auth,
-            )
-        },
-        "/openapi.json": {
-            "get": _operation("This document", _json({"type": "object"}, "OpenAPI 3.1."), auth)
-        },
+def _component_schemas(routes: list[Route]) -> dict[str, Any]:
+    """Every body model the routes name: replies as serialised, requests as validated."""
+    models: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {
+        (ProblemDetails, "serialization"): None
     }
+    for route in routes:
+        if route.reply.body is not None:
+            models[(route.reply.body, "serialization")] = None
+        if route.body is not None:
+            models[(route.body, "validation")] = None
+    _, schemas = models_json_schema(list(models), ref_template=REF)
+    return dict(schemas.get("$defs", {}))
+
+
+def openapi_document(settings: BridgeSettings, routes: Iterable[Route]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of these routes under the settings' base path."""
+    described = [route for route in routes if route.in_openapi]
+    paths: dict[str, Any] = {}
+    for route in described:
+        paths.setdefault(route.full_path(settings), {})[route.method.lower()] = _operation(
+            route, settings
+        )
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -213,9 +126,16 @@ def openapi_document(settings: BridgeSettings) -> dict[str, Any]:
             "description": "The Cluster API jobs endpoints, served in front of HashiCorp Nomad.",
         },
         "paths": paths,
-        "components": {"schemas": schemas["$defs"]},
+        "components": {"schemas": _component_schemas(described)},
     }
     if settings.tokens:
         document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
         document["security"] = [{"bearer": []}]
     return document
+
+
+async def serve_openapi(request: web.Request) -> web.Response:
+    """`GET /openapi.json`: the document of the routes this application serves."""
+    return web.json_response(
+        openapi_document(bridge(request).settings, request.app[ROUTE_TABLE].routes)
+    )

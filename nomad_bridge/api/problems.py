@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -66,40 +67,50 @@ def problem_response(
     return response
 
 
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    """How a client sees one exception class: its status, and what the detail starts with."""
+
+    status: int
+    lead: str = ""
+
+
+# Looked up along the exception's MRO (as Starlette's exception handlers are): a class not
+# listed takes its nearest listed base's answer, so a new subclass is never a surprise 502.
+ERROR_MAPPINGS: dict[type[Exception], Mapping] = {
+    domain.BridgeError: Mapping(500),
+    domain.JobNotFound: Mapping(404),
+    domain.TaskGroupNotFound: Mapping(404),
+    domain.CountOutOfRange: Mapping(400),
+    domain.CountChangeConflict: Mapping(409),
+    nomad.NomadError: Mapping(502, "Nomad answered with something unusable: "),
+    nomad.UnroutableID: Mapping(400),
+    nomad.NotFound: Mapping(404),
+    nomad.PermissionDenied: Mapping(403, "Nomad refused the bridge's token: "),
+    nomad.CasConflict: Mapping(409),
+    nomad.BadRequest: Mapping(400, "Nomad refused the request: "),
+    nomad.Unavailable: Mapping(503, "Nomad is unreachable: "),
+    nomad.Timeout: Mapping(504, "Nomad did not answer in time: "),
+}
+
+
+def mapping_for(error: Exception) -> Mapping:
+    """The mapping of the error's class or of its nearest mapped base class."""
+    for cls in type(error).__mro__:
+        found = ERROR_MAPPINGS.get(cls)
+        if found is not None:
+            return found
+    raise TypeError(f"{type(error).__name__} is not an error the API maps")
+
+
 def status_for(error: Exception) -> int:
     """The HTTP status a client gets for a domain or Nomad error."""
-    match error:
-        case domain.JobNotFound() | domain.TaskGroupNotFound():
-            return 404
-        case domain.CountOutOfRange() | nomad.UnroutableID():
-            return 400
-        case domain.CountChangeConflict() | nomad.CasConflict():
-            return 409
-        case nomad.PermissionDenied():
-            return 403
-        case nomad.NotFound():
-            return 404
-        case nomad.Unavailable():
-            return 503
-        case nomad.Timeout():
-            return 504
-        case _:
-            return 502
+    return mapping_for(error).status
 
 
 def detail_for(error: Exception) -> str:
     """A client-safe sentence for an error; Nomad's text is kept, since it says what is wrong."""
-    match error:
-        case nomad.PermissionDenied():
-            return f"Nomad refused the bridge's token: {error}"
-        case nomad.Unavailable():
-            return f"Nomad is unreachable: {error}"
-        case nomad.Timeout():
-            return f"Nomad did not answer in time: {error}"
-        case nomad.NomadError() if status_for(error) == 502:
-            return f"Nomad answered with something unusable: {error}"
-        case _:
-            return str(error)
+    return mapping_for(error).lead + str(error)
 
 
 def problem_for(request: web.Request, error: Exception) -> web.Response:

@@ -1,50 +1,29 @@
-"""The jobs the Cluster API lists, read from Nomad, and their views.
+"""The listed jobs read fresh from Nomad, as mutations and the operator CLI need them.
 
-A job is listed when Nomad has it in the configured namespace and it is not a child job, or
-when Nomad garbage-collected it but the bridge kept its saved definition (SPEC section 2).
+The live view answers reads from memory; a change is decided on what Nomad has now, so it
+reads here: one job (with its saved definition once Nomad collected it) for check-and-set,
+or the whole listing, as startall/stopall act on Nomad's present state rather than on a
+view that may trail a change made directly in Nomad. Works on the server's client and on
+the CLI's python-nomad adapter alike.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from nomad_bridge.jobs.definitions import DefinitionStore
+from nomad_bridge.jobs import listing
+from nomad_bridge.jobs.definitions import DefinitionStore, SavedDefinition
 from nomad_bridge.jobs.errors import JobNotFound
-from nomad_bridge.jobs.view import FlagKeys, JobView, collected_job_view, job_view
-from nomad_bridge.nomad import NomadClient
+from nomad_bridge.jobs.listing import ListedJob
 from nomad_bridge.nomad import errors as nomad
-from nomad_bridge.nomad.models import Job, JobSummary
-
-log = logging.getLogger(__name__)
+from nomad_bridge.nomad.models import Job, JobStub
+from nomad_bridge.nomad.protocol import NomadApi
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-@dataclass(frozen=True, slots=True)
-class ListedJob:
-    """A listed job: Nomad's job and summary, or only the saved definition once collected."""
-
-    job: Job
-    summary: JobSummary | None
-    collected: bool = False
-
-    @property
-    def id(self) -> str:
-        return self.job.id
-
-    @property
-    def stopped(self) -> bool:
-        return self.collected or self.job.stop
-
-    def view(self, keys: FlagKeys) -> JobView:
-        if self.collected:
-            return collected_job_view(self.job, keys)
-        return job_view(self.job, self.summary, keys)
 
 
 async def bounded_map(
@@ -60,22 +39,50 @@ async def bounded_map(
     return await asyncio.gather(*(run(item) for item in items), return_exceptions=True)
 
 
-class JobCatalog:
-    """Reads one listed job fresh from Nomad, as a mutation needs it for check-and-set."""
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Every listed job as Nomad has them now: its list entries, and the saved definitions
+    of the jobs it collected."""
 
-    def __init__(self, client: NomadClient, definitions: DefinitionStore) -> None:
-        self._client = client
+    in_nomad: dict[str, JobStub]
+    collected: dict[str, SavedDefinition]
+
+    def states(self) -> dict[str, tuple[bool, dict[str, str] | None]]:
+        """Every listed job's (stopped, Meta): what startall and stopall choose jobs by."""
+        states = {job_id: (stub.stop, stub.meta) for job_id, stub in self.in_nomad.items()}
+        return states | {job_id: (True, saved.job.meta) for job_id, saved in self.collected.items()}
+
+
+class JobCatalog:
+    """Reads listed jobs fresh from Nomad (through `NomadApi`)."""
+
+    def __init__(self, nomad_api: NomadApi, definitions: DefinitionStore) -> None:
+        self._nomad = nomad_api
         self._definitions = definitions
 
     async def get(self, job_id: str) -> ListedJob:
         """One listed job; `JobNotFound` for unknown and child jobs."""
-        try:
-            job = (await self._client.read_job(job_id)).value
-        except nomad.NotFound:
-            definition = await self._definitions.load(job_id)
-            if definition is None:
-                raise JobNotFound(job_id) from None
-            return ListedJob(definition, None, collected=True)
-        if job.parent_id:
+        job = await self.in_nomad(job_id)
+        if job is not None:
+            return ListedJob(job, None)
+        saved = await self._definitions.load(job_id)
+        if saved is None:
             raise JobNotFound(job_id)
-        return ListedJob(job, None)
+        return ListedJob.from_definition(saved)
+
+    async def in_nomad(self, job_id: str) -> Job | None:
+        """The job as Nomad has it, None if Nomad has none; `JobNotFound` if it has one that
+        is not listed (a child job)."""
+        try:
+            job = (await self._nomad.read_job(job_id)).value
+        except nomad.NotFound:
+            return None
+        if not listing.is_listed(job):
+            raise JobNotFound(job_id)
+        return job
+
+    async def listed_now(self) -> Listing:
+        """Every listed job: Nomad's job list and the saved definitions, read now."""
+        stubs = (await self._nomad.list_jobs(meta=True)).value
+        saved = await self._definitions.load_all()
+        return Listing(listing.listed(stubs), listing.collected(saved, {stub.id for stub in stubs}))

@@ -3,6 +3,10 @@
 Nomad garbage-collects stopped jobs after a few hours; operators expect a job stopped weeks
 ago to still be listed and startable. So the bridge keeps each job's latest spec in Nomad
 itself (SPEC section 4) — the bridge stays stateless and every replica sees the same thing.
+
+The one module that encodes, decodes and saves them, for the server and the operator CLI
+alike: the I/O goes through `NomadApi`, which the server's client and the CLI's python-nomad
+adapter both provide.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from nomad_bridge.nomad import NomadClient
+from nomad_bridge.jobs.errors import BridgeError
 from nomad_bridge.nomad import errors as nomad
-from nomad_bridge.nomad.models import Job
+from nomad_bridge.nomad.models import Job, Variable
+from nomad_bridge.nomad.protocol import NomadApi
 
 log = logging.getLogger(__name__)
 
+SAVE_ATTEMPTS = 5  # check-and-set rounds before a save gives up to a busy writer
 VARIABLE_PATH_MAX_CHARS = 128
 VARIABLE_ITEMS_MAX_BYTES = 64 * 1024
 # Leave room for the other items and their keys inside Nomad's 64 KiB limit.
@@ -97,7 +103,7 @@ def spec_digest(spec: Mapping[str, Any]) -> str:
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
-class DefinitionTooLarge(Exception):
+class DefinitionTooLarge(BridgeError):
     """A spec that does not fit Nomad's 64 KiB variable limit even compressed."""
 
 
@@ -134,6 +140,23 @@ class SavedDefinition:
     job: Job
 
 
+class UnreadableDefinition(ValueError):
+    """A variable under the prefix that holds no usable definition."""
+
+
+def decode_definition(variable: Variable) -> SavedDefinition:
+    """The definition a variable holds; `UnreadableDefinition` if it cannot be decoded or its
+    spec is of another job than the one it names."""
+    try:
+        job_id, spec = decode_items(variable.items)
+        job = Job.model_validate(spec)
+    except (KeyError, ValueError, zlib.error) as error:
+        raise UnreadableDefinition(f"undecodable: {type(error).__name__}") from error
+    if job.id != job_id:
+        raise UnreadableDefinition(f"it names job {job_id!r} but holds job {job.id!r}")
+    return SavedDefinition(variable.modify_index, job)
+
+
 @dataclass(slots=True)
 class _Saved:
     digest: str
@@ -143,18 +166,14 @@ class _Saved:
 class DefinitionStore:
     """Reads and writes saved definitions through Nomad, remembering what it already wrote.
 
-    The memory only spares Nomad requests: a fresh replica rebuilds it by reading variables.
+    The memory only spares Nomad requests: a fresh process rebuilds it by reading variables.
     """
 
-    def __init__(self, client: NomadClient, prefix: str) -> None:
-        self._client = client
+    def __init__(self, nomad_api: NomadApi, prefix: str) -> None:
+        self._nomad = nomad_api
         self._prefix = prefix.strip("/")
         self._saved: dict[str, _Saved] = {}
         self._loaded: dict[str, SavedDefinition] = {}
-
-    @property
-    def prefix(self) -> str:
-        return self._prefix
 
     def path(self, job_id: str) -> str:
         return definition_path(self._prefix, job_id)
@@ -162,93 +181,120 @@ class DefinitionStore:
     async def save(self, job: Job) -> bool:
         """Save the job's spec unless Nomad already holds the same one; True if written.
 
-        A definition this process wrote or read before is overwritten with check-and-set on
-        the index it knows (one request); otherwise the variable is read first.
+        Check-and-set on the variable's index, so a concurrent writer (another replica, the
+        CLI) is never overwritten blindly: after a lost race the variable is read and compared
+        again. A definition this process wrote or read before costs one request. Raises
+        `DefinitionTooLarge`, or the last `CasConflict` if every round lost.
         """
         spec = job.spec()
         digest = spec_digest(spec)
         known = self._saved.get(job.id)
         if known is not None and known.digest == digest:
             return False
-        try:
-            items = encode_items(job.id, spec)
-        except DefinitionTooLarge:
-            log.warning("definition_too_large", extra={"job": job.id})
-            return False
+        items = encode_items(job.id, spec)
         path = self.path(job.id)
-        if known is not None:
-            cas = known.modify_index
-        else:
-            cas, stored_digest = await self._stored(path)
-            if stored_digest == digest:
-                self._saved[job.id] = _Saved(digest, cas)
-                return False
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            if known is not None:
+                cas = known.modify_index
+            else:
+                cas, stored_digest = await self._stored(path)
+                if stored_digest == digest:
+                    self._saved[job.id] = _Saved(digest, cas)
+                    return False
+            try:
+                written = await self._nomad.put_variable(path, items, cas=cas)
+            except nomad.CasConflict:
+                self._saved.pop(job.id, None)
+                known = None
+                if attempt == SAVE_ATTEMPTS:
+                    raise
+                continue
+            self._wrote(path, job, digest, written.modify_index)
+            return True
+        raise AssertionError("unreachable: the last round returns or raises")
+
+    async def replace(self, saved: SavedDefinition, job: Job) -> SavedDefinition:
+        """Write `job` over the definition that was read as `saved`, only if nobody wrote it
+        since (check-and-set on its index); `CasConflict` otherwise: read it again."""
+        spec = job.spec()
+        path = self.path(job.id)
         try:
-            written = await self._client.put_variable(path, items, cas=cas)
+            written = await self._nomad.put_variable(
+                path, encode_items(job.id, spec), cas=saved.modify_index
+            )
         except nomad.CasConflict:
-            # Someone else wrote it meanwhile (another replica, or our memory was stale):
-            # forget what we knew; the next change reads the variable first.
             self._saved.pop(job.id, None)
-            return False
-        self._saved[job.id] = _Saved(digest, written.modify_index)
+            raise
+        self._wrote(path, job, spec_digest(spec), written.modify_index)
+        return SavedDefinition(written.modify_index, job)
+
+    def _wrote(self, path: str, job: Job, digest: str, modify_index: int) -> None:
+        self._saved[job.id] = _Saved(digest, modify_index)
         # What we wrote we know: `load_all` need not read it back.
-        self._loaded[path] = SavedDefinition(written.modify_index, job)
+        self._loaded[path] = SavedDefinition(modify_index, job)
         log.info("definition_saved", extra={"job": job.id, "path": path})
-        return True
+
+    async def _variable(self, path: str) -> Variable | None:
+        try:
+            return (await self._nomad.read_variable(path)).value
+        except nomad.NotFound:
+            return None
 
     async def _stored(self, path: str) -> tuple[int, str | None]:
         """The variable's index and stored digest; (0, None) when there is none yet."""
-        try:
-            current = (await self._client.read_variable(path)).value
-        except nomad.NotFound:
+        current = await self._variable(path)
+        if current is None:
             return 0, None
         return current.modify_index, current.items.get("digest")
 
-    async def load(self, job_id: str) -> Job | None:
-        """The saved definition of a job, or None if the bridge never saved one."""
-        try:
-            variable = (await self._client.read_variable(self.path(job_id))).value
-        except nomad.NotFound:
-            return None
-        stored_id, spec = decode_items(variable.items)
-        if stored_id != job_id:
-            return None
-        return Job.model_validate(spec)
+    async def load(self, job_id: str) -> SavedDefinition | None:
+        """The saved definition of exactly this job, or None if there is no readable one."""
+        definition = await self._read(self.path(job_id))
+        return definition if definition is not None and definition.job.id == job_id else None
 
     async def load_all(self) -> dict[str, SavedDefinition]:
         """Every saved definition, by job ID; only variables that changed are read again."""
-        metas = await self._client.list_variables(self._prefix + "/")
+        metas = await self._nomad.list_variables(self._prefix + "/")
         loaded: dict[str, SavedDefinition] = {}
         for meta in metas:
             entry = self._loaded.get(meta.path)
             if entry is None or entry.modify_index != meta.modify_index:
-                entry = await self._read_definition(meta.path)
+                entry = await self._read(meta.path)
             if entry is not None:
                 loaded[meta.path] = entry
         self._loaded = loaded
         return {entry.job.id: entry for entry in loaded.values()}
 
-    async def _read_definition(self, path: str) -> SavedDefinition | None:
+    async def _read(self, path: str) -> SavedDefinition | None:
+        variable = await self._variable(path)
+        if variable is None:
+            return None
         try:
-            variable = (await self._client.read_variable(path)).value
-            job_id, spec = decode_items(variable.items)
-            job = Job.model_validate(spec)
-        except nomad.NotFound:
+            definition = decode_definition(variable)
+        except UnreadableDefinition as error:
+            log.warning("definition_unreadable", extra={"path": path, "reason": str(error)})
             return None
-        except (KeyError, ValueError, zlib.error):
-            log.warning("definition_unreadable", extra={"path": path})
-            return None
-        if job.id != job_id:
-            log.warning("definition_mismatch", extra={"path": path, "job": job_id})
-            return None
-        self._saved.setdefault(job_id, _Saved(spec_digest(spec), variable.modify_index))
-        return SavedDefinition(variable.modify_index, job)
+        digest = spec_digest(definition.job.spec())
+        self._saved.setdefault(definition.job.id, _Saved(digest, definition.modify_index))
+        return definition
+
+    async def holds(self, job_id: str) -> bool:
+        """Whether something is saved at this job's path that is not another job's definition
+        (an unreadable one is still this job's, to delete)."""
+        variable = await self._variable(self.path(job_id))
+        if variable is None:
+            return False
+        try:
+            return decode_definition(variable).job.id == job_id
+        except UnreadableDefinition:
+            return True
+
+    async def delete(self, job_id: str) -> None:
+        """Delete the job's saved definition (removing a job for good, SPEC section 4)."""
+        await self._nomad.delete_variable(self.path(job_id))
+        self._saved.pop(job_id, None)
 
     def forget_known(self) -> None:
         """Drop what this process remembers of Nomad's variables (their indexes moved)."""
         self._saved.clear()
         self._loaded.clear()
-
-    async def forget(self, job_id: str) -> None:
-        await self._client.delete_variable(self.path(job_id))
-        self._saved.pop(job_id, None)

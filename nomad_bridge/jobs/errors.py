@@ -3,8 +3,9 @@
     BridgeError
     ├── JobNotFound           the job is not listed (unknown, a child job, another namespace)
     ├── TaskGroupNotFound     the job has no such task group
-    ├── CountOutOfRange       the resulting count is below 0 or outside the scaling policy
-    └── CountChangeConflict   check-and-set kept losing to other writers; retries ran out
+    ├── CountOutOfRange       the resulting count would be below 0 or above BRIDGE_MAX_COUNT
+    ├── CountChangeConflict   check-and-set kept losing to other writers; retries ran out
+    └── DefinitionTooLarge    a spec a Nomad variable cannot hold (`jobs.definitions`)
 
 Nomad's own failures (`nomad_bridge.nomad.errors`) pass through the domain unchanged; the
 API maps both families to problem+json in one place (`nomad_bridge.api.problems`).
@@ -35,7 +36,8 @@ class TaskGroupNotFound(BridgeError):
 
 
 class CountOutOfRange(BridgeError):
-    """The count asked for cannot be: below zero, or outside the group's scaling policy."""
+    """The count asked for would be below zero or above `BRIDGE_MAX_COUNT` (Nomad itself
+    refuses counts outside the group's scaling policy, with a 400 the client gets as is)."""
 
 
 class CountChangeConflict(BridgeError):

@@ -19,8 +19,11 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from nomad_bridge.jobs.catalog import ListedJob, bounded_map
+from nomad_bridge.jobs import listing
+from nomad_bridge.jobs.catalog import bounded_map
 from nomad_bridge.jobs.definitions import DefinitionStore, SavedDefinition
+from nomad_bridge.jobs.errors import BridgeError
+from nomad_bridge.jobs.listing import ListedJob
 from nomad_bridge.jobs.view import FlagKeys, JobView
 from nomad_bridge.nomad import NomadClient
 from nomad_bridge.nomad import errors as nomad
@@ -112,7 +115,8 @@ class LiveView:
         self._definitions_refresh_s = definitions_refresh_s
         self._live: dict[str, ViewEntry] = {}
         self._collected: dict[str, ViewEntry] = {}
-        self._stubs: dict[str, JobStub] = {}
+        self._stubs: dict[str, JobStub] = {}  # the listed entries of Nomad's job list
+        self._in_nomad: set[str] = set()  # every job ID Nomad has, listed or not
         self._unsaved: dict[str, Job] = {}  # specs whose saved definition may be behind
         self._unsaved_ready = asyncio.Event()
         self._index = 0
@@ -292,7 +296,9 @@ class LiveView:
         self._definitions.forget_known()
 
     async def _apply(self, stubs: Iterable[JobStub], list_index: int, *, reset: bool) -> None:
-        listed = {stub.id: stub for stub in stubs if not stub.parent_id}
+        stubs = list(stubs)
+        listed = listing.listed(stubs)
+        in_nomad = {stub.id for stub in stubs}
         stale = [
             stub
             for stub in listed.values()
@@ -315,8 +321,7 @@ class LiveView:
             job = fresh.get(job_id) or (previous.listed.job if previous else None)
             if job is None:
                 continue  # purged between the list and the read
-            current = job.model_copy(update={"status": stub.status, "stop": stub.stop})
-            entry = self._entry(ListedJob(current, stub.job_summary), previous, list_index)
+            entry = self._entry(ListedJob.in_nomad(job, stub), previous, list_index)
             changed = changed or previous is None or entry.body != previous.body
             entries[job_id] = entry
         disappeared = set(self._live) - set(entries)
@@ -325,7 +330,8 @@ class LiveView:
         saved = await self._definitions.load_all() if disappeared and self._synced else None
         self._live = entries
         self._stubs = listed
-        self._collected = {k: v for k, v in self._collected.items() if k not in listed}
+        self._in_nomad = in_nomad
+        self._collected = {k: v for k, v in self._collected.items() if k not in in_nomad}
         self._nomad_index = list_index
         if saved is not None:
             self._take_definitions(saved, list_index)
@@ -348,9 +354,6 @@ class LiveView:
         fresh: dict[str, Job] = {}
         for stub, result in zip(stubs, results, strict=True):
             if isinstance(result, nomad.NotFound):
-                continue
-            if isinstance(result, nomad.UnroutableID):
-                log.warning("job_not_addressable", extra={"job": stub.id, "error": str(result)})
                 continue
             if isinstance(result, BaseException):
                 raise result
@@ -376,7 +379,7 @@ class LiveView:
                     log.warning(
                         "definition_save_failed",
                         extra={"job": job.id, "error": str(result)},
-                        exc_info=not isinstance(result, nomad.NomadError),
+                        exc_info=not isinstance(result, nomad.NomadError | BridgeError),
                     )
                 elif isinstance(result, BaseException):
                     raise result
@@ -388,12 +391,10 @@ class LiveView:
     def _take_definitions(self, definitions: dict[str, SavedDefinition], index: int | None) -> None:
         collected: dict[str, ViewEntry] = {}
         changed_at = 0
-        for job_id, saved in definitions.items():
-            if job_id in self._stubs:
-                continue
+        for job_id, saved in listing.collected(definitions, self._in_nomad).items():
             previous = self._collected.get(job_id)
             at = max(index or 0, saved.modify_index)
-            entry = self._entry(ListedJob(saved.job, None, collected=True), previous, at)
+            entry = self._entry(ListedJob.from_definition(saved), previous, at)
             if previous is None or previous.body != entry.body:
                 changed_at = max(changed_at, at)
             collected[job_id] = entry

@@ -14,21 +14,24 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
-from nomad_bridge.jobs.catalog import JobCatalog, ListedJob, bounded_map
+from nomad_bridge.jobs.bulk import Deadline, run_bulk
+from nomad_bridge.jobs.catalog import JobCatalog
 from nomad_bridge.jobs.definitions import DefinitionStore
 from nomad_bridge.jobs.errors import (
     CountChangeConflict,
     CountOutOfRange,
     TaskGroupNotFound,
 )
+from nomad_bridge.jobs.listing import ListedJob
 from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.jobs.view import flag
 from nomad_bridge.nomad import NomadClient
 from nomad_bridge.nomad import errors as nomad
-from nomad_bridge.nomad.endpoints import routable_job_id
 from nomad_bridge.nomad.retry import backoff_s
 
 log = logging.getLogger(__name__)
+
+MAX_COUNT_SETTING = "BRIDGE_MAX_COUNT"
 
 CONFLICT_BACKOFF_BASE_S = 0.02
 CONFLICT_BACKOFF_CAP_S = 0.5
@@ -130,6 +133,8 @@ class JobOperations:
         *,
         count_change_attempts: int,
         bulk_concurrency: int,
+        bulk_deadline_s: float,
+        max_count: int,
         lock_wait_s: float,
     ) -> None:
         self._client = client
@@ -138,6 +143,8 @@ class JobOperations:
         self._live = live
         self._attempts = count_change_attempts
         self._bulk_concurrency = bulk_concurrency
+        self._bulk_deadline_s = bulk_deadline_s
+        self._max_count = max_count
         self._locks = KeyedLocks(lock_wait_s)
 
     async def start(self, job_id: str) -> StateChange:
@@ -189,89 +196,97 @@ class JobOperations:
 
     async def start_all(self, autostart_key: str) -> list[BulkResult]:
         """Start every listed, stopped job flagged autostart (a running one needs nothing)."""
-        targets = [
-            job_id
-            for job_id, (stopped, meta) in (await self._listed_now()).items()
-            if stopped and flag(meta, autostart_key)
-        ]
-        return await self._bulk(self._start, targets)
+        return await self._bulk(
+            self._start, lambda stopped, meta: stopped and flag(meta, autostart_key)
+        )
 
     async def stop_all(self) -> list[BulkResult]:
         """Stop every listed job that is not stopped."""
-        listed = await self._listed_now()
-        return await self._bulk(
-            self._stop, [job_id for job_id, (stopped, _) in listed.items() if not stopped]
-        )
-
-    async def _listed_now(self) -> dict[str, tuple[bool, dict[str, str] | None]]:
-        """Every listed job's (stopped, Meta) as Nomad has them now.
-
-        Bulk operations act on Nomad's present state (the job list and the saved definitions)
-        rather than on the live view, which may trail a change made directly in Nomad.
-        """
-        stubs = (await self._client.list_jobs(meta=True)).value
-        listed = {
-            stub.id: (stub.stop, stub.meta)
-            for stub in stubs
-            if not stub.parent_id and routable_job_id(stub.id)  # as the live view lists them
-        }
-        in_nomad = {stub.id for stub in stubs}
-        for job_id, saved in (await self._definitions.load_all()).items():
-            if job_id not in in_nomad:
-                listed[job_id] = (True, saved.job.meta)
-        return listed
+        return await self._bulk(self._stop, lambda stopped, _meta: not stopped)
 
     async def _bulk(
-        self, operation: Callable[[str], Awaitable[StateChange]], job_ids: list[str]
+        self,
+        operation: Callable[[str], Awaitable[StateChange]],
+        wanted: Callable[[bool, dict[str, str] | None], bool],
     ) -> list[BulkResult]:
-        results = await bounded_map(self._bulk_concurrency, operation, sorted(job_ids))
-        out: list[BulkResult] = []
-        for job_id, result in zip(sorted(job_ids), results, strict=True):
-            if isinstance(result, Exception):
-                log.warning("bulk_job_failed", extra={"job": job_id, "error": str(result)})
-                out.append(BulkResult(job_id, None, result))
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                out.append(BulkResult(job_id, result, None))
-        # One wait for the view, for the last write, instead of one per job.
-        await self._seen(max((r.change.index for r in out if r.change), default=0))
+        """`operation` on every listed job `wanted(stopped, meta)` selects, answered by the
+        bulk deadline (`jobs.bulk`)."""
+        deadline = Deadline(self._bulk_deadline_s)
+        try:
+            async with asyncio.timeout_at(deadline.at):
+                listed = await self._catalog.listed_now()
+        except TimeoutError:
+            # Nomad has not listed the jobs: answer for those the live view would act on.
+            targets = [j.id for j in self._live.listed_jobs() if wanted(j.stopped, j.job.meta)]
+            if not targets:
+                raise deadline.not_listed() from None
+            log.warning("bulk_deadline_passed", extra={"not_listed": len(targets)})
+            return [BulkResult(job_id, None, deadline.not_listed()) for job_id in sorted(targets)]
+        targets = sorted(
+            job_id for job_id, (stopped, meta) in listed.states().items() if wanted(stopped, meta)
+        )
+        outcomes = await run_bulk(
+            operation, targets, concurrency=self._bulk_concurrency, deadline=deadline
+        )
+        out = [
+            BulkResult(job_id, None, outcome)
+            if isinstance(outcome, Exception)
+            else BulkResult(job_id, outcome, None)
+            for job_id, outcome in outcomes
+        ]
+        # One wait for the view, for the last write, instead of one per job; within the deadline.
+        index = max((r.change.index for r in out if r.change), default=0)
+        await self._seen(index, min(VIEW_CATCH_UP_TIMEOUT_S, deadline.remaining_s()))
         return out
 
     async def add_to_count(self, job_id: str, group: str, delta: int) -> CountChange:
         """Add a signed delta to a group's count; a delta of 0 sets the count to 0."""
+        if delta > self._max_count:  # past it whatever the count is: Nomad need not be asked
+            self._check_max(job_id, group, delta, at_least=True)
         return await self._change_count(
-            job_id, group, lambda current: current + delta if delta else 0
+            job_id, group, lambda previous_count: previous_count + delta if delta else 0
         )
 
     async def set_count(self, job_id: str, group: str, count: int) -> CountChange:
-        return await self._change_count(job_id, group, lambda _current: count)
+        self._check_max(job_id, group, count)
+        return await self._change_count(job_id, group, lambda _previous_count: count)
+
+    def _check_max(self, job_id: str, group: str, count: int, *, at_least: bool = False) -> None:
+        """The bridge's own bound; a group's scaling policy, checked by Nomad, may be stricter."""
+        if count > self._max_count:
+            raise CountOutOfRange(
+                f"count of {job_id!r}/{group!r} would be {'at least ' if at_least else ''}"
+                f"{count}; {MAX_COUNT_SETTING} allows at most {self._max_count}"
+            )
 
     async def _change_count(
-        self, job_id: str, group: str, new_count: Callable[[int], int]
+        self, job_id: str, group: str, count_from: Callable[[int], int]
     ) -> CountChange:
+        """Apply `count_from(previous_count)` as the group's count, with check-and-set."""
         async with self._locks.hold(job_id):
             for attempt in range(self._attempts):
                 listed = await self._catalog.get(job_id)
                 task_group = listed.job.group(group)
                 if task_group is None:
                     raise TaskGroupNotFound(job_id, group)
-                count = new_count(task_group.count)
+                previous_count = task_group.count
+                count = count_from(previous_count)
                 if count < 0:
                     raise CountOutOfRange(
                         f"count of {job_id!r}/{group!r} would be {count}; it must be at least 0"
                     )
-                path = await self._apply_count(listed, group, task_group.count, count)
+                self._check_max(job_id, group, count)
+                path = await self._apply_count(listed, group, previous_count, count)
                 if path is None:
                     await asyncio.sleep(conflict_backoff_s(attempt + 1))
                     continue
-                change = CountChange(job_id, group, task_group.count, count, path, attempt + 1)
+                change = CountChange(job_id, group, previous_count, count, path, attempt + 1)
                 log.info(
                     "count_changed",
                     extra={
                         "job": job_id,
                         "group": group,
-                        "previous": change.previous_count,
+                        "previous_count": previous_count,
                         "count": count,
                         "path": path.value,
                         "attempts": change.attempts,
@@ -284,22 +299,26 @@ class JobOperations:
         )
 
     async def _apply_count(
-        self, listed: ListedJob, group: str, previous: int, count: int
+        self, listed: ListedJob, group: str, previous_count: int, count: int
     ) -> CountPath | None:
-        """Apply one check-and-set attempt; None when another writer got there first."""
+        """Apply one check-and-set attempt; None when another writer got there first.
+
+        Nomad's own refusals (a count outside the group's scaling policy is its 400) reach
+        the client as they are (`api.problems` maps them).
+        """
         job = listed.job
         updated = job.with_group_count(group, count)
-        if listed.collected:
-            await self._definitions.save(updated)
-            await self._live.refresh_definitions()
-            return CountPath.DEFINITION
         try:
+            if listed.saved is not None:
+                await self._definitions.replace(listed.saved, updated)
+                await self._live.refresh_definitions()
+                return CountPath.DEFINITION
             try:
                 response = await self._client.scale_job(
                     job.id,
                     group,
                     count,
-                    message=f"{SCALE_MESSAGE_PREFIX}: {group} count {previous} -> {count}",
+                    message=f"{SCALE_MESSAGE_PREFIX}: {group} count {previous_count} -> {count}",
                     job_modify_index=job.job_modify_index,
                 )
                 path = CountPath.SCALE
@@ -310,15 +329,12 @@ class JobOperations:
                 path = CountPath.REGISTER
         except nomad.CasConflict:
             return None
-        except nomad.BadRequest as refused:
-            # Nomad's own limits, e.g. the group's scaling policy bounds.
-            raise CountOutOfRange(str(refused)) from refused
         await self._seen(response.job_modify_index)
         return path
 
-    async def _seen(self, job_modify_index: int) -> None:
+    async def _seen(
+        self, job_modify_index: int, timeout_s: float = VIEW_CATCH_UP_TIMEOUT_S
+    ) -> None:
         """Answer a mutation only once the live view shows it: a read right after sees it."""
-        if job_modify_index and not await self._live.caught_up(
-            job_modify_index, VIEW_CATCH_UP_TIMEOUT_S
-        ):
+        if job_modify_index and not await self._live.caught_up(job_modify_index, timeout_s):
             log.warning("view_behind_write", extra={"index": job_modify_index})

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nomad_bridge.nomad.models import Job, JobSummary, TaskGroupSummary
+from nomad_bridge.nomad.models import AllocationCounters, Job, JobSummary, TaskGroupSummary
 
 TRUE_FLAG_VALUES = frozenset({"true", "1", "yes"})
 
@@ -20,21 +20,14 @@ TRUE_FLAG_VALUES = frozenset({"true", "1", "yes"})
 class FlagKeys:
     """The Meta keys that hold the Cluster API's two flags (configurable per deployment)."""
 
-    autostart: str = "autostart"
-    by_cluster: str = "byCluster"
+    autostart: str
+    by_cluster: str
 
 
-class GroupSummary(BaseModel):
+class GroupSummary(AllocationCounters):
     """Nomad's task group summary, lower-cased; a counter Nomad does not report is 0."""
 
     model_config = ConfigDict(frozen=True)
-
-    queued: int = 0
-    complete: int = 0
-    failed: int = 0
-    running: int = 0
-    starting: int = 0
-    lost: int = 0
 
 
 class TaskGroupView(BaseModel):
@@ -61,6 +54,7 @@ class JobView(BaseModel):
 
 
 ZERO_SUMMARY = GroupSummary()
+COUNTER_NAMES = tuple(GroupSummary.model_fields)
 
 
 def flag(meta: Mapping[str, str] | None, key: str) -> bool:
@@ -72,14 +66,7 @@ def flag(meta: Mapping[str, str] | None, key: str) -> bool:
 def group_summary(counters: TaskGroupSummary | None) -> GroupSummary:
     if counters is None:
         return ZERO_SUMMARY
-    return GroupSummary(
-        queued=counters.queued,
-        complete=counters.complete,
-        failed=counters.failed,
-        running=counters.running,
-        starting=counters.starting,
-        lost=counters.lost,
-    )
+    return GroupSummary(**{name: getattr(counters, name) for name in COUNTER_NAMES})
 
 
 def job_view(job: Job, summary: JobSummary | None, keys: FlagKeys) -> JobView:
@@ -105,11 +92,6 @@ def collected_job_view(definition: Job, keys: FlagKeys) -> JobView:
     """A job Nomad garbage-collected but the bridge kept a definition of: dead, all zero."""
     view = job_view(definition, None, keys)
     return view.model_copy(update={"status": "dead"})
-
-
-def is_listed(job: Job) -> bool:
-    """Child jobs (periodic or dispatched instances) are Nomad's business, not the API's."""
-    return not job.parent_id
 
 
 def sorted_views(views: Iterable[JobView]) -> list[JobView]:

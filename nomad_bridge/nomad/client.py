@@ -4,17 +4,16 @@
         jobs = await nomad.list_jobs()                       # QueryResult[list[JobStub]]
         later = await nomad.list_jobs(index=jobs.index, wait_s=60)   # blocks until a change
 
-One `aiohttp.ClientSession` per client, open from `open()` (or `await NomadClient.create()`,
-or entering `async with`) to `close()` (or leaving it); in the application, a `cleanup_ctx`
-does both. Every request carries the settings' namespace and region (each method can
-override them) and the token as `X-Nomad-Token`. Errors are `nomad_bridge.nomad.errors`.
+One `aiohttp.ClientSession` per client, open from `open()` (or entering
+`async with`) to `close()` (or leaving it); in the application, a `cleanup_ctx`
+does both. Every request carries the settings' namespace and region, and the token as
+`X-Nomad-Token`. Errors are `nomad_bridge.nomad.errors`.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import aiohttp
@@ -29,7 +28,6 @@ from nomad_bridge.nomad.models import (
     JobStub,
     JobSummary,
     RegisterResponse,
-    ScaleStatus,
     Variable,
     VariableMeta,
 )
@@ -47,9 +45,6 @@ VARIABLES_PAGE_SIZE = 200
 
 _JOB_STUBS = TypeAdapter(list[JobStub])
 _VARIABLE_METAS = TypeAdapter(list[VariableMeta])
-_JOB_VERSIONS = TypeAdapter(list[Job])
-_STRINGS = TypeAdapter(list[str])
-_STRING = TypeAdapter(str)
 
 Params = list[tuple[str, str]]
 
@@ -80,6 +75,10 @@ class NomadClient:
         self.settings = settings if settings is not None else NomadSettings()
         self.timeout_s = timeout_s
         self.stream_read_timeout_s = stream_read_timeout_s
+        # Every request is scoped to the settings' namespace and region.
+        self._scope: Params = [("namespace", self.settings.namespace)]
+        if self.settings.region:
+            self._scope.append(("region", self.settings.region))
         self._transport = Transport(
             self.settings,
             retry=retry if retry is not None else RetryPolicy(),
@@ -90,31 +89,6 @@ class NomadClient:
 
     def __repr__(self) -> str:
         return f"NomadClient(addr={self.settings.addr!r}, namespace={self.settings.namespace!r})"
-
-    @classmethod
-    async def create(
-        cls,
-        settings: NomadSettings | None = None,
-        *,
-        timeout_s: float = DEFAULT_TIMEOUT_S,
-        retry: RetryPolicy | None = None,
-        on_request: RequestHook | None = None,
-        stream_read_timeout_s: float = STREAM_READ_TIMEOUT_S,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        rng: random.Random | None = None,
-    ) -> Self:
-        """An open client (arguments as for the constructor); `close()` it when done."""
-        client = cls(
-            settings,
-            timeout_s=timeout_s,
-            retry=retry,
-            on_request=on_request,
-            stream_read_timeout_s=stream_read_timeout_s,
-            max_connections=max_connections,
-            rng=rng,
-        )
-        await client.open()
-        return client
 
     async def open(self) -> None:
         """Create the shared session; `RuntimeError` if the client is already open."""
@@ -128,12 +102,7 @@ class NomadClient:
         await self.open()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     # --- Jobs ---------------------------------------------------------------------------
@@ -145,8 +114,6 @@ class NomadClient:
         meta: bool = True,
         index: int | None = None,
         wait_s: float | None = None,
-        namespace: str | None = None,
-        region: str | None = None,
         retry: RetryPolicy | None = None,
     ) -> QueryResult[list[JobStub]]:
         """`GET /v1/jobs`: job stubs in (namespace, ID) order, with `Meta` when `meta`.
@@ -162,67 +129,19 @@ class NomadClient:
             params=params,
             index=index,
             wait_s=wait_s,
-            scope=self._scope(namespace, region),
             retry=retry,
         )
 
-    async def read_job(
-        self,
-        job_id: str,
-        *,
-        index: int | None = None,
-        wait_s: float | None = None,
-        namespace: str | None = None,
-        region: str | None = None,
-    ) -> QueryResult[Job]:
+    async def read_job(self, job_id: str) -> QueryResult[Job]:
         """`GET /v1/job/:id`: the full job; `NotFound` if there is none."""
-        return await self._query(
-            endpoints.JOB,
-            job_id,
-            parse=Job.model_validate,
-            index=index,
-            wait_s=wait_s,
-            scope=self._scope(namespace, region),
-        )
+        return await self._query(endpoints.JOB, job_id, parse=Job.model_validate)
 
-    async def job_summary(
-        self,
-        job_id: str,
-        *,
-        index: int | None = None,
-        wait_s: float | None = None,
-        namespace: str | None = None,
-        region: str | None = None,
-    ) -> QueryResult[JobSummary]:
+    async def job_summary(self, job_id: str) -> QueryResult[JobSummary]:
         """`GET /v1/job/:id/summary`: allocation counters per task group."""
-        return await self._query(
-            endpoints.JOB_SUMMARY,
-            job_id,
-            parse=JobSummary.model_validate,
-            index=index,
-            wait_s=wait_s,
-            scope=self._scope(namespace, region),
-        )
-
-    async def job_versions(
-        self, job_id: str, *, namespace: str | None = None, region: str | None = None
-    ) -> QueryResult[list[Job]]:
-        """`GET /v1/job/:id/versions`: the tracked versions of the job, newest first."""
-        return await self._query(
-            endpoints.JOB_VERSIONS,
-            job_id,
-            parse=_parse_versions,
-            scope=self._scope(namespace, region),
-        )
+        return await self._query(endpoints.JOB_SUMMARY, job_id, parse=JobSummary.model_validate)
 
     async def register_job(
-        self,
-        spec: Mapping[str, Any] | Job,
-        *,
-        enforce_index: int | None = None,
-        preserve_counts: bool = False,
-        namespace: str | None = None,
-        region: str | None = None,
+        self, spec: Mapping[str, Any] | Job, *, enforce_index: int | None = None
     ) -> RegisterResponse:
         """`POST /v1/jobs`: register (create or update) a job.
 
@@ -232,29 +151,13 @@ class NomadClient:
         body: dict[str, Any] = {"Job": spec.spec() if isinstance(spec, Job) else dict(spec)}
         if enforce_index is not None:
             body |= {"EnforceIndex": True, "JobModifyIndex": enforce_index}
-        if preserve_counts:
-            body["PreserveCounts"] = True
-        answer = await self._send(
-            "POST", endpoints.JOBS, body=body, scope=self._scope(namespace, region)
-        )
+        answer = await self._send("POST", endpoints.JOBS, body=body)
         return answer.decode(RegisterResponse.model_validate)
 
-    async def stop_job(
-        self,
-        job_id: str,
-        *,
-        purge: bool = False,
-        namespace: str | None = None,
-        region: str | None = None,
-    ) -> DeregisterResponse:
+    async def stop_job(self, job_id: str, *, purge: bool = False) -> DeregisterResponse:
         """`DELETE /v1/job/:id`: stop the job (a new version with `Stop`), or purge it."""
-        answer = await self._send(
-            "DELETE",
-            endpoints.JOB,
-            job_id,
-            params=[("purge", "true")] if purge else [],
-            scope=self._scope(namespace, region),
-        )
+        params: Params = [("purge", "true")] if purge else []
+        answer = await self._send("DELETE", endpoints.JOB, job_id, params=params)
         return answer.decode(DeregisterResponse.model_validate)
 
     async def scale_job(
@@ -266,8 +169,6 @@ class NomadClient:
         message: str,
         job_modify_index: int | None = None,
         meta: Mapping[str, Any] | None = None,
-        namespace: str | None = None,
-        region: str | None = None,
     ) -> RegisterResponse:
         """`POST /v1/job/:id/scale`: set one group's count, recorded as a scaling event.
 
@@ -283,39 +184,13 @@ class NomadClient:
             body["JobModifyIndex"] = job_modify_index
         if meta is not None:
             body["Meta"] = dict(meta)
-        answer = await self._send(
-            "POST", endpoints.JOB_SCALE, job_id, body=body, scope=self._scope(namespace, region)
-        )
+        answer = await self._send("POST", endpoints.JOB_SCALE, job_id, body=body)
         return answer.decode(RegisterResponse.model_validate)
-
-    async def scale_status(
-        self,
-        job_id: str,
-        *,
-        index: int | None = None,
-        wait_s: float | None = None,
-        namespace: str | None = None,
-        region: str | None = None,
-    ) -> QueryResult[ScaleStatus]:
-        """`GET /v1/job/:id/scale`: desired and placed allocations and scaling events."""
-        return await self._query(
-            endpoints.JOB_SCALE,
-            job_id,
-            parse=ScaleStatus.model_validate,
-            index=index,
-            wait_s=wait_s,
-            scope=self._scope(namespace, region),
-        )
 
     # --- Variables ----------------------------------------------------------------------
 
     async def list_variables(
-        self,
-        prefix: str = "",
-        *,
-        page_size: int = VARIABLES_PAGE_SIZE,
-        namespace: str | None = None,
-        region: str | None = None,
+        self, prefix: str = "", *, page_size: int = VARIABLES_PAGE_SIZE
     ) -> list[VariableMeta]:
         """`GET /v1/vars`: every variable under `prefix` (metadata only), all pages."""
         found: list[VariableMeta] = []
@@ -324,89 +199,36 @@ class NomadClient:
             params: Params = [("prefix", prefix), ("per_page", str(page_size))]
             if next_token:
                 params.append(("next_token", next_token))
-            answer = await self._send(
-                "GET", endpoints.VARIABLES, params=params, scope=self._scope(namespace, region)
-            )
+            answer = await self._send("GET", endpoints.VARIABLES, params=params)
             found.extend(answer.decode(_VARIABLE_METAS.validate_python))
             next_token = answer.headers.get("X-Nomad-NextToken", "")
             if not next_token:
                 return found
 
-    async def read_variable(
-        self,
-        path: str,
-        *,
-        index: int | None = None,
-        wait_s: float | None = None,
-        namespace: str | None = None,
-        region: str | None = None,
-    ) -> QueryResult[Variable]:
+    async def read_variable(self, path: str) -> QueryResult[Variable]:
         """`GET /v1/var/:path`: the variable with its items; `NotFound` if there is none."""
-        return await self._query(
-            endpoints.VARIABLE,
-            path,
-            parse=Variable.model_validate,
-            index=index,
-            wait_s=wait_s,
-            scope=self._scope(namespace, region),
-        )
+        return await self._query(endpoints.VARIABLE, path, parse=Variable.model_validate)
 
     async def put_variable(
-        self,
-        path: str,
-        items: Mapping[str, str],
-        *,
-        cas: int | None = None,
-        namespace: str | None = None,
-        region: str | None = None,
+        self, path: str, items: Mapping[str, str], *, cas: int | None = None
     ) -> Variable:
         """`PUT /v1/var/:path`: write the variable.
 
         With `cas` (its `ModifyIndex`; 0 means "must not exist yet") a lost race raises
         `CasConflict` whose `variable` is the one Nomad holds.
         """
-        body = {
-            "Namespace": namespace or self.settings.namespace,
-            "Path": path,
-            "Items": dict(items),
-        }
-        answer = await self._send(
-            "PUT",
-            endpoints.VARIABLE,
-            path,
-            params=[("cas", str(cas))] if cas is not None else [],
-            body=body,
-            scope=self._scope(namespace, region),
-        )
+        body = {"Namespace": self.settings.namespace, "Path": path, "Items": dict(items)}
+        params: Params = [("cas", str(cas))] if cas is not None else []
+        answer = await self._send("PUT", endpoints.VARIABLE, path, params=params, body=body)
         return answer.decode(Variable.model_validate)
 
-    async def delete_variable(
-        self,
-        path: str,
-        *,
-        cas: int | None = None,
-        namespace: str | None = None,
-        region: str | None = None,
-    ) -> None:
-        """`DELETE /v1/var/:path`; deleting an absent variable succeeds (unless `cas` > 0)."""
-        await self._send(
-            "DELETE",
-            endpoints.VARIABLE,
-            path,
-            params=[("cas", str(cas))] if cas is not None else [],
-            scope=self._scope(namespace, region),
-        )
+    async def delete_variable(self, path: str) -> None:
+        """`DELETE /v1/var/:path`; deleting an absent variable succeeds."""
+        await self._send("DELETE", endpoints.VARIABLE, path)
 
-    # --- Events and status --------------------------------------------------------------
+    # --- Events -------------------------------------------------------------------------
 
-    def event_stream(
-        self,
-        topics: Sequence[str],
-        *,
-        index: int = 0,
-        namespace: str | None = None,
-        region: str | None = None,
-    ) -> EventStream:
+    def event_stream(self, topics: Sequence[str], *, index: int = 0) -> EventStream:
         """`GET /v1/event/stream` from `index` (inclusive): batches of events as they happen.
 
         `topics` are `Topic` or `Topic:key` (`Job:web`). Nothing is sent until the stream is
@@ -414,34 +236,14 @@ class NomadClient:
         `stream_read_timeout_s` raises `Timeout`.
         """
         params: Params = [("topic", topic) for topic in topics] + [("index", str(index))]
-        url = self._transport.url(
-            endpoints.EVENT_STREAM, query=params + self._scope(namespace, region)
-        )
+        url = self._transport.url(endpoints.EVENT_STREAM, query=params + self._scope)
         timeout = aiohttp.ClientTimeout(
             total=None, connect=self.timeout_s, sock_read=self.stream_read_timeout_s
         )
         call = Call("GET", endpoints.EVENT_STREAM, url, timeout)
         return EventStream(lambda: self._transport.stream(call), call.path)
 
-    async def leader(self, *, region: str | None = None) -> str:
-        """`GET /v1/status/leader`: the RPC address of the region's leader."""
-        answer = await self._send("GET", endpoints.STATUS_LEADER, scope=self._scope(None, region))
-        return answer.decode(_STRING.validate_python)
-
-    async def regions(self) -> list[str]:
-        """`GET /v1/regions`: the names of all known regions."""
-        answer = await self._send("GET", endpoints.REGIONS, scope=self._scope(None, None))
-        return answer.decode(_STRINGS.validate_python)
-
     # --- Plumbing -----------------------------------------------------------------------
-
-    def _scope(self, namespace: str | None, region: str | None) -> Params:
-        """The namespace and region parameters: the call's, else the settings'."""
-        params = [("namespace", namespace or self.settings.namespace)]
-        region = region or self.settings.region
-        if region:
-            params.append(("region", region))
-        return params
 
     async def _query(
         self,
@@ -451,7 +253,6 @@ class NomadClient:
         params: Params | None = None,
         index: int | None = None,
         wait_s: float | None = None,
-        scope: Params,
         retry: RetryPolicy | None = None,
     ) -> QueryResult[T]:
         answer = await self._send(
@@ -459,7 +260,6 @@ class NomadClient:
             endpoint,
             *values,
             params=(params or []) + blocking_params(index, wait_s),
-            scope=scope,
             timeout_s=blocking_timeout_s(index, wait_s, margin_s=self.timeout_s),
             retry=retry,
         )
@@ -472,16 +272,9 @@ class NomadClient:
         *values: str,
         params: Params | None = None,
         body: Any = None,
-        scope: Params,
         timeout_s: float | None = None,
         retry: RetryPolicy | None = None,
     ) -> Answer:
-        url = self._transport.url(endpoint, *values, query=(params or []) + scope)
+        url = self._transport.url(endpoint, *values, query=(params or []) + self._scope)
         timeout = aiohttp.ClientTimeout(total=timeout_s or self.timeout_s)
         return await self._transport.send(Call(method, endpoint, url, timeout, body, retry))
-
-
-def _parse_versions(data: Any) -> list[Job]:
-    if not isinstance(data, dict):
-        raise ValueError("a versions answer is an object")
-    return _JOB_VERSIONS.validate_python(data.get("Versions") or [])

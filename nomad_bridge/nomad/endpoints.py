@@ -53,6 +53,19 @@ def routable_job_id(job_id: str) -> bool:
     return all(piece.strip(".") and piece not in JOB_SUBRESOURCES for piece in pieces)
 
 
+def job_segment(job_id: str, template: str) -> str:
+    """A job ID as the one path segment it becomes in a `/v1/job/...` URL (`template` names
+    the endpoint in the error); `UnroutableID` when Nomad would route it elsewhere. Both
+    clients of Nomad (the async client and the CLI's python-nomad) put job IDs in URLs here."""
+    if not routable_job_id(job_id):
+        raise UnroutableID(
+            f"job ID {job_id[:200]!r} cannot be sent to Nomad safely: Nomad routes job "
+            "paths after decoding them, and this ID would reach another job or endpoint",
+            path=template,
+        )
+    return encode_segment(job_id)
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """A route of Nomad's API; `template` (`/v1/job/:id`) names it in metrics and logs."""
@@ -68,14 +81,8 @@ class Endpoint:
         for i, value in zip(holes, values, strict=True):
             if not value:
                 raise ValueError(f"empty value for {parts[i]} in {self.template}")
-            if parts[i] == JOB_ID_HOLE and not routable_job_id(value):
-                raise UnroutableID(
-                    f"job ID {value[:200]!r} cannot be sent to Nomad safely: Nomad routes job "
-                    "paths after decoding them, and this ID would reach another job or "
-                    "endpoint",
-                    path=self.template,
-                )
-            parts[i] = encode_segment(value)
+            is_job_id = parts[i] == JOB_ID_HOLE
+            parts[i] = job_segment(value, self.template) if is_job_id else encode_segment(value)
         return "/".join(parts)
 
     def url(self, base: URL, *values: str) -> URL:
@@ -87,10 +94,7 @@ class Endpoint:
 JOBS = Endpoint("/v1/jobs")
 JOB = Endpoint("/v1/job/:id")
 JOB_SUMMARY = Endpoint("/v1/job/:id/summary")
-JOB_VERSIONS = Endpoint("/v1/job/:id/versions")
 JOB_SCALE = Endpoint("/v1/job/:id/scale")
 VARIABLES = Endpoint("/v1/vars")
 VARIABLE = Endpoint("/v1/var/:path")
 EVENT_STREAM = Endpoint("/v1/event/stream")
-STATUS_LEADER = Endpoint("/v1/status/leader")
-REGIONS = Endpoint("/v1/regions")

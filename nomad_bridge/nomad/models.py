@@ -93,8 +93,9 @@ class Job(SpecModel):
         return self.model_copy(update={"task_groups": groups})
 
 
-class TaskGroupSummary(NomadModel):
-    """Allocation counters of one task group; a counter Nomad leaves out is 0."""
+class AllocationCounters(BaseModel):
+    """A task group's allocations counted by state, as the Cluster API shows them (its job
+    view's `summary`, `jobs.view.GroupSummary`); a counter left out is 0."""
 
     queued: int = 0
     complete: int = 0
@@ -102,6 +103,11 @@ class TaskGroupSummary(NomadModel):
     running: int = 0
     starting: int = 0
     lost: int = 0
+
+
+class TaskGroupSummary(NomadModel, AllocationCounters):
+    """Allocation counters of one task group as Nomad reports them (PascalCase)."""
+
     unknown: int = 0
 
 
@@ -162,41 +168,6 @@ class DeregisterResponse(NomadModel):
     eval_create_index: int = 0
     job_modify_index: int = 0
     index: int = 0
-
-
-class ScalingEvent(NomadModel):
-    """One recorded scaling action of a task group."""
-
-    time: int = 0
-    count: int | None = None
-    previous_count: int = 0
-    message: str = ""
-    error: bool = False
-    meta: dict[str, Any] | None = None
-    eval_id: str | None = None
-    create_index: int = 0
-
-
-class TaskGroupScaleStatus(NomadModel):
-    """Desired and actual allocations of one group, with its latest scaling events."""
-
-    desired: int = 0
-    placed: int = 0
-    running: int = 0
-    healthy: int = 0
-    unhealthy: int = 0
-    events: list[ScalingEvent] | None = None
-
-
-class ScaleStatus(NomadModel):
-    """`GET /v1/job/:id/scale` (its `JobModifyIndex` is the job's `ModifyIndex`, a Nomad quirk)."""
-
-    job_id: str
-    namespace: str = "default"
-    job_create_index: int = 0
-    job_modify_index: int = 0
-    job_stopped: bool = False
-    task_groups: dict[str, TaskGroupScaleStatus] = Field(default_factory=dict)
 
 
 # --- Variables ----------------------------------------------------------------------------

@@ -13,6 +13,9 @@ from yarl import URL
 # Go's strconv.ParseBool, which Nomad uses for NOMAD_SKIP_VERIFY.
 GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 GO_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+# Over a unix socket, requests still need an http URL: its host is a placeholder, as in
+# Nomad's Go API (`api.Client.newRequest`), and is what Nomad sees as the Host header.
+UNIX_PLACEHOLDER_URL = URL("http://127.0.0.1")
 
 
 class NomadSettings(BaseSettings):
@@ -23,7 +26,10 @@ class NomadSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NOMAD_", env_ignore_empty=True, extra="ignore")
 
-    addr: str = Field(default="http://127.0.0.1:4646", description="Base URL of a Nomad agent.")
+    addr: str = Field(
+        default="http://127.0.0.1:4646",
+        description="Base URL of a Nomad agent, or unix:///path/to/api.sock (the Task API).",
+    )
     token: SecretStr | None = Field(default=None, description="ACL SecretID (X-Nomad-Token).")
     region: str | None = Field(default=None, description="Region sent on every request.")
     namespace: str = Field(default="default", description="Namespace sent on every request.")
@@ -38,10 +44,16 @@ class NomadSettings(BaseSettings):
 
     @field_validator("addr")
     @classmethod
-    def _http_or_https(cls, value: str) -> str:
+    def _http_https_or_unix(cls, value: str) -> str:
         url = URL(value.strip())
+        if url.scheme == "unix":
+            # Nomad dials the URL's path and ignores a host: `unix://secrets/api.sock` would
+            # be /api.sock there. Refuse it rather than dial somewhere unexpected.
+            if url.host or not url.path.startswith("/"):
+                raise ValueError("NOMAD_ADDR=unix:// needs an absolute path: unix:///path/api.sock")
+            return value.strip()
         if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError("NOMAD_ADDR must be an http:// or https:// URL")
+            raise ValueError("NOMAD_ADDR must be an http://, https:// or unix:// URL")
         return str(url)
 
     @field_validator("skip_verify", mode="before")
@@ -56,11 +68,19 @@ class NomadSettings(BaseSettings):
 
     @property
     def base_url(self) -> URL:
-        """`addr` as a URL; a path in it (a proxy's prefix) is kept."""
-        return URL(self.addr)
+        """The URL requests are built on: `addr` (a path in it, a proxy's prefix, is kept), or
+        the placeholder for a unix socket."""
+        return UNIX_PLACEHOLDER_URL if self.unix_socket else URL(self.addr)
+
+    @property
+    def unix_socket(self) -> str | None:
+        """The socket's path when `addr` is a `unix://` URL (Nomad's Task API)."""
+        url = URL(self.addr)
+        return url.path if url.scheme == "unix" else None
 
     @property
     def uses_tls(self) -> bool:
+        """Over a unix socket there is no TLS, whatever NOMAD_CACERT says (as in Nomad)."""
         return self.base_url.scheme == "https"
 
     def ssl_context(self) -> ssl.SSLContext | None:

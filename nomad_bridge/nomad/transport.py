@@ -116,10 +116,16 @@ class Transport:
     async def open(self) -> None:
         if self._session is not None:
             raise RuntimeError("the Nomad client is already open")
-        context = self._settings.ssl_context()
-        connector = aiohttp.TCPConnector(
-            ssl=context if context is not None else True, limit=self._max_connections
-        )
+        connector: aiohttp.BaseConnector
+        if self._settings.unix_socket:
+            connector = aiohttp.UnixConnector(
+                self._settings.unix_socket, limit=self._max_connections
+            )
+        else:
+            context = self._settings.ssl_context()
+            connector = aiohttp.TCPConnector(
+                ssl=context if context is not None else True, limit=self._max_connections
+            )
         session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=None),
@@ -235,19 +241,10 @@ class Transport:
         return text.replace(self._token, REDACTED) if self._token else text
 
     def _report(self, call: Call, outcome: str, duration_s: float) -> None:
-        if outcome not in ("ok", "cancelled", "not_found"):
-            log.debug(
-                "nomad_request",
-                extra={
-                    "method": call.method,
-                    "nomad_path": call.endpoint.template,
-                    "outcome": outcome,
-                    "duration_ms": round(duration_s * 1000, 2),
-                },
-            )
+        """Hand the attempt to the hook: metrics, and the one log line a failure gets."""
         if self._on_request is None:
             return
         try:
             self._on_request(call.method, call.endpoint.template, outcome, duration_s)
         except Exception:
-            log.exception("nomad_request_hook_failed path=%s", call.endpoint.template)
+            log.exception("nomad_request_hook_failed", extra={"nomad_path": call.endpoint.template})

@@ -1,7 +1,7 @@
-"""The operator CLI (`nomad-bridge jobs ...`): synchronous commands on python-nomad.
+"""The operator CLI (`nomad-bridge jobs ...`): commands on python-nomad, on the server's rules.
 
-Blocking I/O is fine here and only here: nothing in this package runs inside the aiohttp
-server. The job view, flag parsing and saved-definition encoding are the bridge's own pure
-functions (`nomad_bridge.jobs.view`, `nomad_bridge.jobs.definitions`), so the CLI and the
-API always agree.
+python-nomad is reached through one adapter (`nomad_api.py`) that runs it in worker threads
+and gives the bridge's shared rules (`nomad_bridge.jobs`: which jobs are listed, their views,
+saved definitions) the same calls and errors the server's client does, so the CLI and the
+API always agree. Nothing in this package runs inside the aiohttp server.
 """

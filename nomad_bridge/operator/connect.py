@@ -11,6 +11,7 @@ NOMAD_TLS_SERVER_NAME, and it does not verify TLS unless told to. So everything 
 | SKIP_VERIFY=true               | `verify=False`                                           |
 | CLIENT_CERT + CLIENT_KEY       | `cert=(cert, key)`                                       |
 | TLS_SERVER_NAME                | SNI and the name verified, through the session's adapter |
+| ADDR=unix:///path/api.sock     | `UnixSocketAdapter` on the session (Nomad's Task API)    |
 
 Requests verifies a CAPATH directory with OpenSSL's hashed-name lookup (`c_rehash`), where
 the bridge itself loads every file under it; prefer NOMAD_CACERT for the CLI.
@@ -27,6 +28,7 @@ from requests.adapters import HTTPAdapter
 
 from nomad_bridge.nomad.settings import NomadSettings
 from nomad_bridge.operator.errors import UsageError
+from nomad_bridge.operator.unix_socket import UnixSocketAdapter
 
 Verify = bool | str
 Cert = tuple[str, str] | tuple[()]
@@ -70,9 +72,11 @@ def connect(settings: NomadSettings, *, timeout_s: float) -> Any:
     session = requests.Session()
     if settings.uses_tls and settings.tls_server_name:
         session.mount("https://", ServerNameAdapter(settings.tls_server_name))
+    if settings.unix_socket:
+        session.mount("http://", UnixSocketAdapter(settings.unix_socket))
     token = settings.token.get_secret_value() if settings.token is not None else None
     return nomad.Nomad(
-        address=settings.addr.rstrip("/"),
+        address=str(settings.base_url).rstrip("/"),
         token=token,
         namespace=settings.namespace,
         region=settings.region,
@@ -85,4 +89,6 @@ def connect(settings: NomadSettings, *, timeout_s: float) -> Any:
 
 def display_address(settings: NomadSettings) -> str:
     """NOMAD_ADDR for messages: without any user or password it may carry."""
+    if settings.unix_socket:
+        return settings.addr
     return str(settings.base_url.with_user(None)).rstrip("/")

@@ -1,15 +1,19 @@
 """What can go wrong in an operator command, and the exit code each failure means.
 
-    OperatorError            exit 1: Nomad refused or failed, or the operation did not finish
-     ├── NomadFailed         Nomad answered with an error, or could not be reached
-     │    └── CasConflict    a check-and-set lost to a concurrent write
-     ├── UsageError          exit 2: the command line or the environment is wrong
+    OperatorError            exit 1: the operation did not finish
+     └── UsageError          exit 2: the command line or the environment is wrong
+    NomadError               exit 1: Nomad refused or failed (`nomad_bridge.nomad.errors`)
+    BridgeError              exit 1: a rule of the bridge refused (`nomad_bridge.jobs.errors`)
      └── JobNotFound         exit 3: no such job (in Nomad, nor as a saved definition)
 
-Messages are for stderr: they never carry the ACL token.
+Exit codes are looked up by class along the MRO, as the API looks up statuses. Messages are
+for stderr: they never carry the ACL token.
 """
 
 from __future__ import annotations
+
+from nomad_bridge.jobs.errors import BridgeError, JobNotFound
+from nomad_bridge.nomad.errors import NomadError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -19,35 +23,32 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class OperatorError(Exception):
-    """A failure to report on stderr; `exit_code` is what the process exits with."""
-
-    exit_code = EXIT_FAILED
-
-
-class NomadFailed(OperatorError):
-    """Nomad answered with an error status (`status`), or could not be reached (`status` 0)."""
-
-    def __init__(self, message: str, *, status: int = 0, text: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.text = text
-
-
-class CasConflict(NomadFailed):
-    """A job register with `EnforceIndex`, or a variable write with `cas`, lost a race."""
+    """A failure of the command itself, to report on stderr."""
 
 
 class UsageError(OperatorError):
     """The command line, or the NOMAD_*/BRIDGE_* environment, cannot be used."""
 
-    exit_code = EXIT_USAGE
+
+FAILURES = (OperatorError, NomadError, BridgeError)
+EXIT_CODES: dict[type[Exception], int] = {
+    OperatorError: EXIT_FAILED,
+    UsageError: EXIT_USAGE,
+    NomadError: EXIT_FAILED,
+    BridgeError: EXIT_FAILED,
+    JobNotFound: EXIT_NOT_FOUND,
+}
 
 
-class JobNotFound(OperatorError):
-    """Nomad does not list the job and the bridge keeps no saved definition of it."""
+def exit_code(error: Exception) -> int:
+    """The exit code of the error's class or of its nearest listed base class."""
+    return next((EXIT_CODES[c] for c in type(error).__mro__ if c in EXIT_CODES), EXIT_FAILED)
 
-    exit_code = EXIT_NOT_FOUND
 
-    def __init__(self, job_id: str) -> None:
-        super().__init__(f"job {job_id!r} not found")
-        self.job_id = job_id
+def message(error: Exception) -> str:
+    """The one line a failure prints: what was being done (its notes), then why."""
+    why = str(error)
+    if isinstance(error, NomadError):
+        answered = error.status is not None
+        why = f"Nomad answered {error.status}: {error.message}" if answered else error.message
+    return ": ".join([*getattr(error, "__notes__", ()), why])

@@ -64,8 +64,13 @@ def normalise(raw: str, name: str) -> str:
     raise UsageError(f"{name}={raw!r}: the value must be true/false, 1/0 or yes/no")
 
 
+def flagged_meta(meta: Mapping[str, str] | None, changes: Sequence[FlagChange]) -> dict[str, str]:
+    """A job's `Meta` with the flags written into it."""
+    return {**(meta or {}), **{change.key: change.value for change in changes}}
+
+
 def with_flags(spec: Mapping[str, Any], changes: Sequence[FlagChange]) -> dict[str, Any]:
-    """A copy of a job spec with the flags written into its `Meta`."""
+    """A copy of a job spec (as a job file holds it) with the flags written into its `Meta`."""
     if not changes:
         return dict(spec)
-    return {**spec, "Meta": {**(spec.get("Meta") or {}), **{c.key: c.value for c in changes}}}
+    return {**spec, "Meta": flagged_meta(spec.get("Meta"), changes)}

@@ -36,8 +36,9 @@ class SimConfig:
     """Delay before a failed allocation is replaced (Nomad: 30s service, 5s batch)."""
 
     heartbeat_interval_s: float = 30.0
-    """Event-stream heartbeat `{}` interval (Nomad: 30s)."""
+    """Event-stream `{}` period, on a ticker (Nomad: a fixed 30 s, nomad/event_endpoint.go)."""
     event_buffer_size: int = 100
-    """Raft entries kept for event-stream replay (Nomad's `event_buffer_size`: 100)."""
+    """Nomad's `event_buffer_size` (default 100; 0 also means 100): entries kept after the
+    buffer's head for replay, so size + 1 once it has wrapped (nomad/stream/event_buffer.go)."""
     job_tracked_versions: int = 6
     """Job versions kept per job (Nomad's `job_tracked_versions`: 6)."""

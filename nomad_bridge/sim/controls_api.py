@@ -17,8 +17,20 @@ counting, so a test can always reach them.
                                     "namespace": "default"}
                                    -> {"job": "report/periodic-1700000000"}
     POST   /_sim/hold-deployments  {"hold": true}
+    POST   /_sim/event-buffer-size {"size": 100}
+    POST   /_sim/event-heartbeat   {"seconds": 30}
+    POST   /_sim/event-stream-fault {"mode": "stall" | "forbidden" | null}
+    POST   /_sim/event-stream-drop -> {"dropped": 2}
+    POST   /_sim/acl-policy        {"name": "no-read-job",
+                                    "namespaces": {"default": ["list-jobs", "submit-job"]}}
+    DELETE /_sim/acl-policy        {"name": "no-read-job"}
+    POST   /_sim/acl-token         {"policies": ["no-read-job"], "management": false,
+                                    "secret_id": null, "ttl_s": null} -> {"secret_id": "..."}
+    DELETE /_sim/acl-token         {"secret_id": "..."} -> {"deleted": true}
     GET    /_sim/state             -> {"index": N, "outage": ..., "latency_s": ...,
-                                       "hold_deployments": ...}
+                                       "hold_deployments": ..., "event_stream_fault": ...,
+                                       "event_buffer_size": ..., "heartbeat_interval_s": ...,
+                                       "event_streams": N}
 """
 
 from __future__ import annotations
@@ -100,12 +112,63 @@ def _reset_requests(sim: Simulator, body: dict[str, Any]) -> Any:
     return {}
 
 
+def _buffer_size(sim: Simulator, body: dict[str, Any]) -> Any:
+    sim.controls.set_event_buffer_size(int(body["size"]))
+    return {"event_buffer_size": sim.config.event_buffer_size}
+
+
+def _heartbeat(sim: Simulator, body: dict[str, Any]) -> Any:
+    sim.controls.set_event_heartbeat(float(body["seconds"]))
+    return {"heartbeat_interval_s": sim.config.heartbeat_interval_s}
+
+
+def _stream_fault(sim: Simulator, body: dict[str, Any]) -> Any:
+    sim.controls.set_event_stream_fault(body.get("mode"))
+    return {"event_stream_fault": sim.controls.event_stream_fault}
+
+
+def _stream_drop(sim: Simulator, body: dict[str, Any]) -> Any:
+    return {"dropped": sim.controls.drop_event_streams()}
+
+
+def _set_policy(sim: Simulator, body: dict[str, Any]) -> Any:
+    namespaces = body["namespaces"]
+    if not isinstance(namespaces, dict):
+        raise ValueError("namespaces must be an object")
+    sim.controls.set_acl_policy(str(body["name"]), namespaces)
+    return {"name": body["name"]}
+
+
+def _delete_policy(sim: Simulator, body: dict[str, Any]) -> Any:
+    sim.controls.delete_acl_policy(str(body["name"]))
+    return {}
+
+
+def _create_token(sim: Simulator, body: dict[str, Any]) -> Any:
+    ttl = body.get("ttl_s")
+    secret = sim.controls.create_acl_token(
+        [str(p) for p in body.get("policies") or ()],
+        management=bool(body.get("management", False)),
+        secret_id=body.get("secret_id"),
+        ttl_s=None if ttl is None else float(ttl),
+    )
+    return {"secret_id": secret}
+
+
+def _delete_token(sim: Simulator, body: dict[str, Any]) -> Any:
+    return {"deleted": sim.controls.delete_acl_token(str(body["secret_id"]))}
+
+
 def _state(sim: Simulator, body: dict[str, Any]) -> Any:
     return {
         "index": sim.store.latest_index,
         "outage": sim.controls.outage,
         "latency_s": sim.controls.latency_s,
         "hold_deployments": sim.scheduler.hold_deployments,
+        "event_stream_fault": sim.controls.event_stream_fault,
+        "event_buffer_size": sim.config.event_buffer_size,
+        "heartbeat_interval_s": sim.config.heartbeat_interval_s,
+        "event_streams": len(sim.events.subscriptions),
     }
 
 
@@ -119,6 +182,14 @@ CONTROLS: dict[tuple[str, str], ControlHandler] = {
     ("DELETE", "requests"): _reset_requests,
     ("POST", "child"): _child,
     ("POST", "hold-deployments"): _hold,
+    ("POST", "event-buffer-size"): _buffer_size,
+    ("POST", "event-heartbeat"): _heartbeat,
+    ("POST", "event-stream-fault"): _stream_fault,
+    ("POST", "event-stream-drop"): _stream_drop,
+    ("POST", "acl-policy"): _set_policy,
+    ("DELETE", "acl-policy"): _delete_policy,
+    ("POST", "acl-token"): _create_token,
+    ("DELETE", "acl-token"): _delete_token,
     ("GET", "state"): _state,
 }
 

@@ -23,25 +23,40 @@ from nomad_bridge.sim.scheduler import Scheduler, new_eval
 from nomad_bridge.sim.state import SCALING_EVENT, Msg, Store
 
 TRACKED_SCALING_EVENTS = 20
-Authorize = Callable[[], None]
+Authorize = Callable[[], object]
 
 
 def _allow() -> None:
     return None
 
 
+def _query_meta(index: int, *, leader: bool) -> dict[str, Any]:
+    """structs.QueryMeta, embedded in every write response."""
+    return {"Index": index, "LastContact": 0, "KnownLeader": leader, "NextToken": ""}
+
+
 def _response(
     eval_id: str, eval_index: int, jmi: int, index: int, *, leader: bool
 ) -> dict[str, Any]:
+    """structs.JobRegisterResponse (register and scale answer it)."""
     return {
         "EvalID": eval_id,
         "EvalCreateIndex": eval_index,
         "JobModifyIndex": jmi,
         "Warnings": "",
-        "Index": index,
-        "LastContact": 0,
-        "KnownLeader": leader,
-        "NextToken": "",
+        **_query_meta(index, leader=leader),
+    }
+
+
+def _deregister_response(eval_id: str, index: int) -> dict[str, Any]:
+    """structs.JobDeregisterResponse: no Warnings; all zero when there was no job."""
+    return {
+        "EvalID": eval_id,
+        "EvalCreateIndex": index,
+        "JobModifyIndex": index,
+        "VolumeEvalID": "",
+        "VolumeEvalIndex": 0,
+        **_query_meta(index, leader=False),
     }
 
 
@@ -159,9 +174,8 @@ class JobEndpoint:
         authorize()
         store = self._store
         job = store.jobs.get((namespace, job_id))
-        zero = {**_response("", 0, 0, 0, leader=False), "VolumeEvalID": "", "VolumeEvalIndex": 0}
         if job is None:
-            return zero
+            return _deregister_response("", 0)
         wants_eval = not (fsm.is_periodic(job) or fsm.is_parameterized(job))
         evaluation = None
         with store.txn(Msg.JOB_DEREGISTER) as tx:
@@ -174,14 +188,7 @@ class JobEndpoint:
                 evaluation = self._eval(job, "job-deregister", eval_priority, tx.index)
                 evaluation.type = "service"
                 fsm.upsert_evals(store, tx, [evaluation])
-        index = tx.index
-        return {
-            **zero,
-            "EvalID": evaluation.id if evaluation else "",
-            "EvalCreateIndex": index,
-            "JobModifyIndex": index,
-            "Index": index,
-        }
+        return _deregister_response(evaluation.id if evaluation else "", tx.index)
 
     def scale(
         self,

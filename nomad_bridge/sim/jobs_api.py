@@ -7,6 +7,7 @@ blocking query whose index is the one Nomad's RPC reports (see each `run`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -15,7 +16,7 @@ from nomad_bridge.sim import jobspec
 from nomad_bridge.sim.blocking import blocking_query
 from nomad_bridge.sim.errors import NomadError
 from nomad_bridge.sim.models import Job
-from nomad_bridge.sim.paging import compile_filter, paginate
+from nomad_bridge.sim.paging import compile_filter, in_namespace, paginate
 from nomad_bridge.sim.query import QueryOptions, bool_param, check_region, parse_query
 from nomad_bridge.sim.responses import json_response, query_meta, read_headers
 from nomad_bridge.sim.state import (
@@ -34,11 +35,13 @@ if TYPE_CHECKING:
 JOB_NOT_FOUND = "job not found"
 
 
-def begin_read(request: web.Request, sim: Simulator) -> QueryOptions:
+def begin_read(
+    request: web.Request, sim: Simulator, capabilities: tuple[str, ...] = ("read-job",)
+) -> QueryOptions:
     """The steps every read takes before it runs: parse, forward, authenticate, authorize."""
     opts = parse_query(request, sim.config.region)
     check_region(opts.region, sim.config.region)
-    sim.acl.check(request)
+    sim.acl.authorize(request, opts.namespace, *capabilities)
     return opts
 
 
@@ -46,16 +49,15 @@ async def list_jobs(request: web.Request, sim: Simulator, _: str) -> web.StreamR
     opts = parse_query(request, sim.config.region)
     with_meta = bool(bool_param(request, "meta"))
     check_region(opts.region, sim.config.region)
-    sim.acl.check(request)
+    acl_token = sim.acl.authorize(request, opts.namespace, "list-jobs")
     predicate = compile_filter(opts)
     store = sim.store
 
     def run() -> tuple[int, tuple[list[Any], str]]:
         chosen: list[tuple[str, Any]] = []
-        for (ns, job_id), job in sorted(store.jobs.items()):
-            if opts.namespace != "*" and ns != opts.namespace:
-                continue
-            if not job_id.startswith(opts.prefix):
+        for job in in_namespace(opts, store.jobs):
+            ns, job_id = job["Namespace"], job["ID"]
+            if not sim.acl.allows(acl_token, ns, "list-jobs") or not job_id.startswith(opts.prefix):
                 continue
             if predicate is not None and not predicate(job):
                 continue
@@ -68,51 +70,60 @@ async def list_jobs(request: web.Request, sim: Simulator, _: str) -> web.StreamR
     return json_response(request, stubs, headers=read_headers(index, token))
 
 
+async def _blocking_read(
+    request: web.Request,
+    sim: Simulator,
+    tables: tuple[str, ...],
+    read: Callable[[QueryOptions], tuple[int, Any]],
+    *,
+    not_found: str | None = None,
+    capabilities: tuple[str, ...] = ("read-job",),
+) -> web.StreamResponse:
+    """A blocking read answered as Nomad does: the value with its index in the headers, or,
+    when `not_found` names the error, a 404 when there is no value."""
+    opts = begin_read(request, sim, capabilities)
+    index, value = await blocking_query(sim.store, opts, tables, lambda: read(opts))
+    if value is None and not_found is not None:
+        raise NomadError(404, not_found, read_headers(index))
+    return json_response(request, value, headers=read_headers(index))
+
+
 async def read_job(request: web.Request, sim: Simulator, job_id: str) -> web.StreamResponse:
-    opts = begin_read(request, sim)
     store = sim.store
 
-    def run() -> tuple[int, Job | None]:
+    def read(opts: QueryOptions) -> tuple[int, Job | None]:
         job = store.jobs.get((opts.namespace, job_id))
         return (job["ModifyIndex"] if job else store.index(JOBS)), job
 
-    index, job = await blocking_query(store, opts, (JOBS,), run)
-    if job is None:
-        raise NomadError(404, JOB_NOT_FOUND, read_headers(index))
-    return json_response(request, job, headers=read_headers(index))
+    return await _blocking_read(request, sim, (JOBS,), read, not_found=JOB_NOT_FOUND)
 
 
 async def job_summary(request: web.Request, sim: Simulator, job_id: str) -> web.StreamResponse:
-    opts = begin_read(request, sim)
     store = sim.store
 
-    def run() -> tuple[int, dict[str, Any] | None]:
+    def read(opts: QueryOptions) -> tuple[int, dict[str, Any] | None]:
         summary = store.summaries.get((opts.namespace, job_id))
         if summary is None:
             return store.index(JOB_SUMMARY), None
         return summary.modify_index, summary.to_json()
 
-    index, summary = await blocking_query(store, opts, (JOB_SUMMARY,), run)
-    if summary is None:
-        raise NomadError(404, JOB_NOT_FOUND, read_headers(index))
-    return json_response(request, summary, headers=read_headers(index))
+    return await _blocking_read(request, sim, (JOB_SUMMARY,), read, not_found=JOB_NOT_FOUND)
 
 
 async def job_versions(request: web.Request, sim: Simulator, job_id: str) -> web.StreamResponse:
     bool_param(request, "diffs")
-    opts = begin_read(request, sim)
     store = sim.store
 
-    def run() -> tuple[int, list[Job]]:
+    def read(opts: QueryOptions) -> tuple[int, dict[str, Any] | None]:
         versions = store.job_versions.get((opts.namespace, job_id), [])
-        index = versions[0]["ModifyIndex"] if versions else store.index(JOB_VERSION)
-        return index, list(versions)
+        if not versions:
+            return store.index(JOB_VERSION), None
+        index = versions[0]["ModifyIndex"]
+        return index, {"Versions": list(versions), "Diffs": None, **query_meta(index)}
 
-    index, versions = await blocking_query(store, opts, (JOB_VERSION,), run)
-    if not versions:
-        raise NomadError(404, "job versions not found", read_headers(index))
-    body = {"Versions": versions, "Diffs": None, **query_meta(index)}
-    return json_response(request, body, headers=read_headers(index))
+    return await _blocking_read(
+        request, sim, (JOB_VERSION,), read, not_found="job versions not found"
+    )
 
 
 def _current_only(request: web.Request, sim: Simulator, ns: str, job_id: str) -> int | None:
@@ -124,55 +135,47 @@ def _current_only(request: web.Request, sim: Simulator, ns: str, job_id: str) ->
 
 
 async def job_allocations(request: web.Request, sim: Simulator, job_id: str) -> web.StreamResponse:
-    opts = begin_read(request, sim)
     store = sim.store
 
-    def run() -> tuple[int, list[dict[str, Any]]]:
+    def read(opts: QueryOptions) -> tuple[int, list[dict[str, Any]]]:
         create_index = _current_only(request, sim, opts.namespace, job_id)
         allocs = sorted(store.allocs_by_job(opts.namespace, job_id), key=lambda a: a.id)
         stubs = [a.stub() for a in allocs if create_index in (None, a.job_create_index)]
         return store.index(ALLOCS), stubs
 
-    index, stubs = await blocking_query(store, opts, (ALLOCS,), run)
-    return json_response(request, stubs, headers=read_headers(index))
+    return await _blocking_read(request, sim, (ALLOCS,), read)
 
 
 async def job_evaluations(request: web.Request, sim: Simulator, job_id: str) -> web.StreamResponse:
-    opts = begin_read(request, sim)
     store = sim.store
 
-    def run() -> tuple[int, list[dict[str, Any]]]:
+    def read(opts: QueryOptions) -> tuple[int, list[dict[str, Any]]]:
         evals = sorted(store.evals_by_job(opts.namespace, job_id), key=lambda e: e.id)
         return store.index(EVALS), [e.to_json() for e in evals]
 
-    index, evals = await blocking_query(store, opts, (EVALS,), run)
-    return json_response(request, evals, headers=read_headers(index))
+    return await _blocking_read(request, sim, (EVALS,), read)
 
 
 async def job_deployments(request: web.Request, sim: Simulator, job_id: str) -> web.StreamResponse:
-    opts = begin_read(request, sim)
     store = sim.store
 
-    def run() -> tuple[int, list[dict[str, Any]]]:
+    def read(opts: QueryOptions) -> tuple[int, list[dict[str, Any]]]:
         create_index = _current_only(request, sim, opts.namespace, job_id)
         found = store.deployments_by_job(opts.namespace, job_id)
         chosen = [d.to_json() for d in found if create_index in (None, d.job_create_index)]
         return store.index(DEPLOYMENT), chosen
 
-    index, deployments = await blocking_query(store, opts, (DEPLOYMENT,), run)
-    return json_response(request, deployments, headers=read_headers(index))
+    return await _blocking_read(request, sim, (DEPLOYMENT,), read)
 
 
 async def job_deployment(request: web.Request, sim: Simulator, job_id: str) -> web.StreamResponse:
-    opts = begin_read(request, sim)
     store = sim.store
 
-    def run() -> tuple[int, dict[str, Any] | None]:
+    def read(opts: QueryOptions) -> tuple[int, dict[str, Any] | None]:
         latest = store.latest_deployment(opts.namespace, job_id)
         return store.index(DEPLOYMENT), latest.to_json() if latest else None
 
-    index, deployment = await blocking_query(store, opts, (DEPLOYMENT,), run)
-    return json_response(request, deployment, headers=read_headers(index))
+    return await _blocking_read(request, sim, (DEPLOYMENT,), read)
 
 
 def _scale_status(sim: Simulator, ns: str, job_id: str) -> tuple[int, dict[str, Any] | None]:
@@ -218,13 +221,14 @@ def _scale_status(sim: Simulator, ns: str, job_id: str) -> tuple[int, dict[str, 
 
 
 async def scale_status(request: web.Request, sim: Simulator, job_id: str) -> web.StreamResponse:
-    opts = begin_read(request, sim)
-
-    def run() -> tuple[int, dict[str, Any] | None]:
+    def read(opts: QueryOptions) -> tuple[int, dict[str, Any] | None]:
         return _scale_status(sim, opts.namespace, job_id)
 
-    tables = (JOBS, SCALING_EVENT, ALLOCS)
-    index, body = await blocking_query(sim.store, opts, tables, run)
-    if body is None:
-        raise NomadError(404, JOB_NOT_FOUND, read_headers(index))
-    return json_response(request, body, headers=read_headers(index))
+    return await _blocking_read(
+        request,
+        sim,
+        (JOBS, SCALING_EVENT, ALLOCS),
+        read,
+        not_found=JOB_NOT_FOUND,
+        capabilities=("read-job", "read-job-scaling"),
+    )

@@ -63,7 +63,7 @@ async def register(request: web.Request, sim: Simulator, url_job_id: str) -> web
         job_modify_index=args.get("JobModifyIndex") or 0,
         preserve_counts=bool(args.get("PreserveCounts")),
         eval_priority=args.get("EvalPriority") or 0,
-        authorize=lambda: sim.acl.authorize(request),
+        authorize=lambda: sim.acl.authorize(request, namespace, "submit-job"),
     )
     return json_response(request, result, headers=write_headers(result["Index"]))
 
@@ -96,12 +96,13 @@ async def deregister(request: web.Request, sim: Simulator, job_id: str) -> web.S
         _check_eval_priority(priority)
     check_region(request.rel_url.query.get("region") or sim.config.region, sim.config.region)
     sim.acl.authenticate(request)
+    namespace = _write_namespace(request)
     result = sim.jobs.deregister(
         job_id,
-        namespace=_write_namespace(request),
+        namespace=namespace,
         purge=purge,
         eval_priority=priority if priority and priority > 0 else 0,
-        authorize=lambda: sim.acl.authorize(request),
+        authorize=lambda: sim.acl.authorize(request, namespace, "submit-job"),
     )
     return json_response(request, result, headers=write_headers(result["Index"]))
 
@@ -113,9 +114,10 @@ async def scale(request: web.Request, sim: Simulator, job_id: str) -> web.Stream
         raise NomadError(400, "job ID in payload did not match URL")
     check_region(request.rel_url.query.get("region") or sim.config.region, sim.config.region)
     sim.acl.authenticate(request)
+    namespace = _write_namespace(request)
     result = sim.jobs.scale(
         job_id,
-        namespace=_write_namespace(request),
+        namespace=namespace,
         group_name=target.get("Group", ""),
         count=args.get("Count"),
         message=args.get("Message") or "",
@@ -123,6 +125,6 @@ async def scale(request: web.Request, sim: Simulator, job_id: str) -> web.Stream
         meta=args.get("Meta"),
         job_modify_index=args.get("JobModifyIndex") or 0,
         target_namespace=target.get("Namespace", ""),
-        authorize=lambda: sim.acl.authorize(request),
+        authorize=lambda: sim.acl.authorize(request, namespace, "scale-job", "submit-job"),
     )
     return json_response(request, result, headers=write_headers(result["Index"]))

@@ -1,8 +1,9 @@
 """The Go types Nomad decodes request bodies into (package `api`, plus two `structs` types).
 
 Only the shape matters here: which keys exist and what JSON type each must have. Nested
-blocks the simulator never interprets (services, templates, volumes, ...) are `RAW`, kept
-as sent, so they round-trip without the simulator having to model them.
+blocks the simulator never interprets (task services, templates, volumes, ...) are `RAW`,
+kept as sent, so they round-trip without the simulator having to model them; a group's
+networks and services are typed, since Nomad returns them with every field (`group_blocks`).
 """
 
 from __future__ import annotations
@@ -104,6 +105,49 @@ RESOURCES = Struct(
     },
 )
 
+PORT = Struct("api.Port", {"Label": STRING, "Value": INT, "To": INT, "HostNetwork": STRING})
+
+DNS_CONFIG = Struct("api.DNSConfig", {"Servers": STRINGS, "Searches": STRINGS, "Options": STRINGS})
+
+NETWORK_RESOURCE = Struct(
+    "api.NetworkResource",
+    {
+        "Mode": STRING,
+        "Device": STRING,
+        "CIDR": STRING,
+        "IP": STRING,
+        "Hostname": STRING,
+        "DNS": DNS_CONFIG,
+        "ReservedPorts": ListOf(PORT),
+        "DynamicPorts": ListOf(PORT),
+        "MBits": INT,
+    },
+)
+
+SERVICE = Struct(
+    "api.Service",
+    {
+        "Name": STRING,
+        "Tags": STRINGS,
+        "CanaryTags": STRINGS,
+        "EnableTagOverride": BOOL,
+        "PortLabel": STRING,
+        "AddressMode": STRING,
+        "Address": STRING,
+        "Checks": RAW,
+        "CheckRestart": RAW,
+        "Connect": RAW,
+        "Meta": STRING_MAP,
+        "CanaryMeta": STRING_MAP,
+        "TaggedAddresses": STRING_MAP,
+        "TaskName": STRING,
+        "OnUpdate": STRING,
+        "Identity": RAW,
+        "Provider": STRING,
+        "Cluster": STRING,
+    },
+)
+
 LOG_CONFIG = Struct(
     "api.LogConfig",
     {"MaxFiles": INT, "MaxFileSizeMB": INT, "Enabled": BOOL, "Disabled": BOOL},
@@ -155,8 +199,6 @@ GROUP_RAW_FIELDS = (
     "Spreads",
     "Volumes",
     "Disconnect",
-    "Networks",
-    "Services",
     "Consul",
 )
 
@@ -177,6 +219,8 @@ TASK_GROUP = Struct(
         "MaxClientDisconnect": DURATION,
         "PreventRescheduleOnLost": BOOL,
         "Scaling": SCALING_POLICY,
+        "Networks": ListOf(NETWORK_RESOURCE),
+        "Services": ListOf(SERVICE),
         **{name: RAW for name in GROUP_RAW_FIELDS},
     },
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from nomad_bridge.sim import group_blocks
 from nomad_bridge.sim.durations import HOUR, MINUTE, SECOND
 from nomad_bridge.sim.jobschema import GROUP_RAW_FIELDS, TASK_RAW_FIELDS
 from nomad_bridge.sim.models import Job, new_id
@@ -134,6 +135,7 @@ def _task(given: dict[str, Any], restart: dict[str, Any]) -> dict[str, Any]:
             "Networks": _empty_to_none(resources.get("Networks")),
             "Devices": _empty_to_none(resources.get("Devices")),
             "NUMA": resources.get("NUMA"),
+            "SecretsMB": resources.get("SecretsMB") or 0,
         },
         "RestartPolicy": _merged(restart, given.get("RestartPolicy")),
         "Meta": _empty_to_none(given.get("Meta")),
@@ -197,6 +199,8 @@ def _group(given: dict[str, Any], job: Job, job_update: dict[str, Any] | None) -
     }
     for raw_name in GROUP_RAW_FIELDS:
         group[raw_name] = _empty_to_none(given.get(raw_name))
+    group["Networks"] = group_blocks.networks(given.get("Networks"))
+    group["Services"] = group_blocks.services(given.get("Services"), job, name)
     return group
 
 

@@ -6,11 +6,21 @@ includes (nomad/state/paginator), and `reverse=true` walks the index backwards.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
 
 from nomad_bridge.sim import bexpr
 from nomad_bridge.sim.errors import NomadError
 from nomad_bridge.sim.query import QueryOptions
+
+T = TypeVar("T")
+
+
+def in_namespace(opts: QueryOptions, table: Mapping[tuple[str, str], T]) -> Iterator[T]:
+    """A table's entries, in index order, of the namespace asked for (`*`: of every one)."""
+    for (namespace, _), entry in sorted(table.items()):
+        if opts.namespace in ("*", namespace):
+            yield entry
 
 
 def paginate(items: list[tuple[str, Any]], opts: QueryOptions) -> tuple[list[Any], str]:

@@ -37,7 +37,8 @@ PARSE_REQUEST = Struct(
 
 
 async def parse_job(request: web.Request, sim: Simulator, _: str) -> web.StreamResponse:
-    sim.acl.check(request)
+    namespace = request.rel_url.query.get("namespace") or "default"
+    sim.acl.authorize(request, namespace, "parse-job", "submit-job")
     args = await read_body(request, PARSE_REQUEST)
     if not args.get("JobHCL"):
         raise NomadError(400, "Job spec is empty")

@@ -34,5 +34,5 @@ def seed_from_dir(sim: Simulator, directory: Path) -> list[str]:
             else request
         )
         registered.append(str(job.get("ID")))
-        log.info("sim_seeded job=%s", job.get("ID"))
+        log.info("sim_seeded", extra={"job": job.get("ID")})
     return registered

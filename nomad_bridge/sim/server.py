@@ -1,7 +1,14 @@
 """Serving a simulator: on the current loop, in its own thread, or as the CLI's process.
 
 `SimServer` owns the listening socket itself (rather than an aiohttp site) so the `refuse`
-outage can close it, drop open connections, and later listen again on the same port.
+outage can close it, drop open connections, and later listen again on the same port (or
+unix socket path). While it refuses, the port stays bound without listening: connections
+are refused as by a stopped agent, and nothing else on the machine (another server, an
+outgoing connection's ephemeral port) can take the port before it listens again.
+
+On a unix socket (`unix=PATH`) it serves the same API as on TCP, as a task reaches its
+agent's Task API at `$NOMAD_SECRETS_DIR/api.sock`; its URL is then `unix://PATH`, which is
+what Nomad's own clients take as NOMAD_ADDR.
 """
 
 from __future__ import annotations
@@ -42,10 +49,14 @@ class SimServer:
         self._ssl: ssl.SSLContext | None = None
         self._host = "127.0.0.1"
         self._port = 0
+        self._unix: Path | None = None
         self._reopen: asyncio.Task[None] | None = None
+        self._held: socket.socket | None = None  # the port, bound but not listening (refuse)
 
     @property
     def url(self) -> str:
+        if self._unix is not None:
+            return f"unix://{self._unix}"
         scheme = "https" if self._ssl is not None else "http"
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"{scheme}://{host}:{self._port}"
@@ -55,24 +66,41 @@ class SimServer:
         return self._port
 
     async def start(
-        self, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+        *,
+        unix: Path | None = None,
     ) -> None:
+        """Listen on `host:port`, or on the unix socket `unix` (an absolute path) instead."""
         self._host, self._ssl = host, ssl_context
+        if unix is not None and not unix.is_absolute():
+            raise ValueError(f"the simulator's unix socket needs an absolute path, not {unix}")
+        self._unix = unix
         self._runner = web.AppRunner(
             self.sim.app, shutdown_timeout=SHUTDOWN_TIMEOUT_S, access_log=None
         )
         await self._runner.setup()
         sock = self._bind(port)
-        self._port = sock.getsockname()[1]
+        self._port = 0 if self._unix is not None else sock.getsockname()[1]
         await self._listen(sock)
         self.sim.controls.add_outage_listener(self._on_outage)
-        log.info("sim_listening url=%s", self.url)
+        log.info("sim_listening", extra={"url": self.url})
 
     def _bind(self, port: int) -> socket.socket:
-        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, port))
+        held, self._held = self._held, None
+        if held is not None:
+            sock = held  # bound all along while refusing
+        elif self._unix is not None:
+            self._unlink_socket()  # left by an earlier listener (or the `refuse` outage)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.bind(str(self._unix))
+        else:
+            family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._host, port))
         sock.listen(128)
         sock.setblocking(False)
         return sock
@@ -95,10 +123,29 @@ class SimServer:
         if mode == "refuse" and self._server is not None:
             self._server.close()
             self._server = None
+            self._held = self._hold_port()
             self._drop_connections()
         elif mode != "refuse" and self._server is None and self._runner is not None:
             sock = self._bind(self._port)  # listening again before this returns
             self._reopen = asyncio.get_running_loop().create_task(self._listen(sock))
+
+    def _hold_port(self) -> socket.socket | None:
+        """The TCP port bound again at once, not listening: refused, and kept for us."""
+        if self._unix is not None:
+            return None
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._host, self._port))
+        except OSError:
+            sock.close()
+            return None  # taken in between: listening again will say so
+        return sock
+
+    def _unlink_socket(self) -> None:
+        if self._unix is not None and self._unix.is_socket():
+            self._unix.unlink()
 
     def _drop_connections(self) -> None:
         assert self._runner is not None
@@ -113,10 +160,14 @@ class SimServer:
         if self._server is not None:
             self._server.close()
             self._server = None
+        if self._held is not None:
+            self._held.close()
+            self._held = None
         self.sim.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self._unlink_socket()
 
 
 class _AlertingTLS(sslproto.SSLProtocol):
@@ -178,6 +229,8 @@ def serve_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
     ssl_context: ssl.SSLContext | None = None,
+    *,
+    unix: Path | None = None,
 ) -> Iterator[ThreadHandle]:
     """Serve `sim` from a new thread with its own event loop until the block exits."""
     loop = asyncio.new_event_loop()
@@ -188,7 +241,7 @@ def serve_in_thread(
     def main() -> None:
         asyncio.set_event_loop(loop)
         try:
-            loop.run_until_complete(server.start(host, port, ssl_context))
+            loop.run_until_complete(server.start(host, port, ssl_context, unix=unix))
         except BaseException as err:
             failure.append(err)
             ready.set()
@@ -217,18 +270,23 @@ def run(
     host: str = "127.0.0.1",
     port: int = 4646,
     seed_dir: Path | None = None,
+    *,
+    unix: Path | None = None,
 ) -> None:
-    """Serve a simulator until SIGINT or SIGTERM (the `nomad-bridge sim` command)."""
-    asyncio.run(_serve_forever(config, host, port, seed_dir))
+    """Serve a simulator until SIGINT or SIGTERM (the `nomad-bridge sim` command); on the
+    unix socket `unix` instead of `host:port` if given."""
+    asyncio.run(_serve_forever(config, host, port, seed_dir, unix))
 
 
-async def _serve_forever(config: SimConfig, host: str, port: int, seed_dir: Path | None) -> None:
+async def _serve_forever(
+    config: SimConfig, host: str, port: int, seed_dir: Path | None, unix: Path | None
+) -> None:
     sim = Simulator(config)
     if seed_dir is not None:
         seeded = sim.seed_from_dir(seed_dir)
-        log.info("sim_seeded count=%d dir=%s", len(seeded), seed_dir)
+        log.info("sim_seeded", extra={"count": len(seeded), "dir": str(seed_dir)})
     server = SimServer(sim)
-    await server.start(host, port)
+    await server.start(host, port, unix=unix)
     print(f"Nomad simulator listening on {server.url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

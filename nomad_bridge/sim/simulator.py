@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from nomad_bridge.sim import seed
+from nomad_bridge.sim import events_api, seed
 from nomad_bridge.sim.acl import Acl
 from nomad_bridge.sim.config import SimConfig
 from nomad_bridge.sim.controls import Controls
@@ -40,7 +40,7 @@ class Simulator:
         self.store.add_commit_listener(self.events.publish)
         self.scheduler = Scheduler(self.store, self.config)
         self.jobs = JobEndpoint(self.store, self.config, self.scheduler)
-        self.acl = Acl(self.config.acl_token)
+        self._acl = Acl(self.config.acl_token)
         self.controls = Controls(self)
         self.closing = False
         self.app = self._build_app()
@@ -62,6 +62,21 @@ class Simulator:
 
     async def _on_shutdown(self, _app: web.Application) -> None:
         self.close()
+
+    @property
+    def acl(self) -> Acl:
+        return self._acl
+
+    @acl.setter
+    def acl(self, acl: Acl) -> None:
+        """Replacing the tokens and policies closes the event streams they no longer allow."""
+        self._acl = acl
+        self.recheck_event_streams()
+
+    def recheck_event_streams(self) -> int:
+        """The broker's response to an ACL token, policy or role change; returns how many
+        streams were closed."""
+        return self.events.close_where(lambda sub: not events_api.still_allowed(self, sub))
 
     def close(self) -> None:
         """Answer every blocked query and end every event stream, ahead of shutdown."""

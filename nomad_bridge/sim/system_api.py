@@ -33,6 +33,6 @@ async def system_gc(request: web.Request, sim: Simulator, _: str) -> web.StreamR
     """
     opts = parse_query(request, sim.config.region)
     check_region(opts.region, sim.config.region)
-    sim.acl.check(request)
+    sim.acl.authorize(request)
     sim.controls.garbage_collect()
     return web.Response(status=200)

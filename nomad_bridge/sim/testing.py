@@ -6,12 +6,25 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from nomad_bridge.sim.config import SimConfig
 from nomad_bridge.sim.state import ALL_TABLES
 
 if TYPE_CHECKING:
     from nomad_bridge.sim.simulator import Simulator
 
 DEFAULT_TIMEOUT_S = 5.0
+
+
+def fast_config() -> SimConfig:
+    """Simulated time compressed so allocations settle within tens of milliseconds."""
+    return SimConfig(
+        eval_delay_s=0.005,
+        alloc_start_delay_s=0.01,
+        alloc_stop_delay_s=0.01,
+        batch_run_s=0.05,
+        deployment_min_healthy_s=0.02,
+        reschedule_delay_s=0.03,
+    )
 
 
 async def wait_until(

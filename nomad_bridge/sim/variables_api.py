@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from nomad_bridge.sim.blocking import blocking_query
-from nomad_bridge.sim.errors import NomadError
+from nomad_bridge.sim.errors import PERMISSION_DENIED, NomadError
 from nomad_bridge.sim.gojson import parse_uint
 from nomad_bridge.sim.jobschema import VARIABLE
 from nomad_bridge.sim.models import now_ns
-from nomad_bridge.sim.paging import compile_filter, paginate
+from nomad_bridge.sim.paging import compile_filter, in_namespace, paginate
 from nomad_bridge.sim.query import QueryOptions, check_region, parse_query, read_body
 from nomad_bridge.sim.records import Variable
 from nomad_bridge.sim.responses import TEXT_TYPE, encode, json_response, read_headers, write_headers
@@ -105,11 +105,29 @@ def _conflict(request: web.Request, current: Variable | None, ns: str, path: str
     )
 
 
-def _begin_write(request: web.Request, sim: Simulator) -> tuple[str, int | None]:
+def _stale(cas: int | None, current: Variable | None) -> bool:
+    """Whether a write with `?cas=` loses: 0 means "only if absent", N "only at index N"."""
+    if cas is None:
+        return False
+    if cas == 0:
+        return current is not None
+    return current is None or current.modify_index != cas
+
+
+def _authorize(request: web.Request, sim: Simulator, namespace: str, path: str, op: str) -> None:
+    """handleMixedAuthEndpoint: the path's rule must grant the operation's capability."""
+    token = sim.acl.authenticate(request)
+    if not sim.acl.allows_variable(token, namespace, path, op):
+        raise NomadError(403, PERMISSION_DENIED)
+
+
+def _begin_write(
+    request: web.Request, sim: Simulator, path: str, op: str
+) -> tuple[str, int | None]:
     namespace = request.rel_url.query.get("namespace") or "default"
     cas = _cas(request)
     check_region(request.rel_url.query.get("region") or sim.config.region, sim.config.region)
-    sim.acl.check(request)
+    _authorize(request, sim, namespace, path, op)
     return namespace, cas
 
 
@@ -118,17 +136,14 @@ async def put_variable(request: web.Request, sim: Simulator, path: str) -> web.S
     items = body.get("Items") or {}
     if not items:
         raise NomadError(400, "variable missing required Items object")
-    namespace, cas = _begin_write(request, sim)
+    namespace, cas = _begin_write(request, sim, path, "write")
     namespace = body.get("Namespace") or namespace
     _validate(namespace, path, items)
     store = sim.store
     key = (namespace, path)
     with store.txn(Msg.VARIABLE_APPLY) as tx:
         current = store.variables.get(key)
-        stale = cas is not None and (
-            (cas == 0 and current is not None)
-            or (cas != 0 and (current is None or current.modify_index != cas))
-        )
+        stale = _stale(cas, current)
         if not stale:
             if current is None:
                 stamp = now_ns()
@@ -150,15 +165,12 @@ async def put_variable(request: web.Request, sim: Simulator, path: str) -> web.S
 
 
 async def delete_variable(request: web.Request, sim: Simulator, path: str) -> web.StreamResponse:
-    namespace, cas = _begin_write(request, sim)
+    namespace, cas = _begin_write(request, sim, path, "destroy")
     store = sim.store
     key = (namespace, path)
     with store.txn(Msg.VARIABLE_APPLY) as tx:
         current = store.variables.get(key)
-        stale = cas is not None and (
-            (cas == 0 and current is not None)
-            or (cas != 0 and (current is None or current.modify_index != cas))
-        )
+        stale = _stale(cas, current)
         if not stale and current is not None:
             del store.variables[key]
             tx.touch(VARIABLES)
@@ -170,7 +182,7 @@ async def delete_variable(request: web.Request, sim: Simulator, path: str) -> we
 async def read_variable(request: web.Request, sim: Simulator, path: str) -> web.StreamResponse:
     opts = _parse(request, sim)
     check_region(opts.region, sim.config.region)
-    sim.acl.check(request)
+    _authorize(request, sim, opts.namespace, path, "read")
     store = sim.store
 
     def run() -> tuple[int, dict[str, Any] | None]:
@@ -186,18 +198,18 @@ async def read_variable(request: web.Request, sim: Simulator, path: str) -> web.
 async def list_variables(request: web.Request, sim: Simulator, _: str) -> web.StreamResponse:
     opts = _parse(request, sim)
     check_region(opts.region, sim.config.region)
-    sim.acl.check(request)
+    acl_token = sim.acl.authenticate(request)
     predicate = compile_filter(opts)
     store = sim.store
 
     def run() -> tuple[int, tuple[list[Any], str]]:
         chosen: list[tuple[str, Any]] = []
-        for (ns, path), var in sorted(store.variables.items()):
-            if opts.namespace != "*" and ns != opts.namespace:
+        for var in in_namespace(opts, store.variables):
+            if not sim.acl.allows_variable(acl_token, var.namespace, var.path, "list"):
                 continue
             meta = var.metadata()
-            if path.startswith(opts.prefix) and (predicate is None or predicate(meta)):
-                chosen.append((f"{ns}.{path}", meta))
+            if var.path.startswith(opts.prefix) and (predicate is None or predicate(meta)):
+                chosen.append((f"{var.namespace}.{var.path}", meta))
         return store.index(VARIABLES), paginate(chosen, opts)
 
     index, (found, token) = await blocking_query(store, opts, (VARIABLES,), run)

@@ -1,13 +1,12 @@
-"""Fixtures for the bridge: the real app, in front of the real simulator, on loopback."""
+"""Fixtures for the bridge: the real app, in front of the real simulator, on loopback.
+
+Helpers (job specs, waiting, the Nomad probe) are in tests/support.py.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -17,119 +16,7 @@ from nomad_bridge.app import create_app
 from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.settings import BridgeSettings
 from nomad_bridge.sim import SimConfig, SimServer, Simulator
-
-EXAMPLE_JOBS_DIR = Path(__file__).resolve().parents[2] / "deploy" / "jobs"
-WAIT_TIMEOUT_S = 10.0
-
-BridgeClient = TestClient[aiohttp.web.Request, aiohttp.web.Application]
-
-
-def job_spec(job_id: str, groups: dict[str, int], **fields: Any) -> dict[str, Any]:
-    """A minimal Nomad job spec (`{"Job": ...}`'s inside) with the given groups and counts."""
-    spec: dict[str, Any] = {
-        "ID": job_id,
-        "Name": job_id,
-        "Type": "service",
-        "Datacenters": ["dc1"],
-        "TaskGroups": [
-            {
-                "Name": name,
-                "Count": count,
-                "Tasks": [{"Name": "main", "Driver": "docker", "Config": {"image": "busybox"}}],
-            }
-            for name, count in groups.items()
-        ],
-    }
-    spec.update(fields)
-    return spec
-
-
-async def wait_until(
-    condition: Callable[[], Awaitable[bool]], timeout_s: float = WAIT_TIMEOUT_S
-) -> None:
-    """Poll a condition until it holds; fail the test if it never does."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await condition():
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"condition not met within {timeout_s} s")
-        await asyncio.sleep(0.02)
-
-
-async def in_sync(bridge: BridgeClient, probe: NomadProbe) -> None:
-    """Wait until the bridge's live view reflects everything Nomad has now."""
-    target = await probe.index()
-
-    async def caught_up() -> bool:
-        response = await bridge.get("/ready")
-        return response.status == 200 and (await response.json())["nomadIndex"] >= target
-
-    await wait_until(caught_up)
-
-
-class NomadProbe:
-    """Reads what Nomad (the simulator) ended up with, over its HTTP API, independently."""
-
-    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
-        self._session = session
-        self._url = url
-
-    async def get(self, path: str) -> tuple[int, Any]:
-        async with self._session.get(self._url + path) as response:
-            text = await response.text()
-            try:
-                return response.status, json.loads(text)
-            except json.JSONDecodeError:
-                return response.status, text
-
-    async def index(self, path: str = "/v1/jobs") -> int:
-        async with self._session.get(self._url + path) as response:
-            return int(response.headers["X-Nomad-Index"])
-
-    async def job(self, job_id: str) -> dict[str, Any]:
-        status, body = await self.get(f"/v1/job/{job_id}")
-        assert status == 200, body
-        return dict(body)
-
-    async def group_count(self, job_id: str, group: str) -> int:
-        job = await self.job(job_id)
-        return next(g["Count"] for g in job["TaskGroups"] if g["Name"] == group)
-
-    async def deployed(self, job_id: str) -> None:
-        """Wait until every group's allocations are placed and healthy (no active deployment)."""
-
-        async def healthy() -> bool:
-            status, scale = await self.get(f"/v1/job/{job_id}/scale")
-            groups = scale["TaskGroups"].values() if status == 200 else []
-            return bool(groups) and all(g["Healthy"] == g["Desired"] for g in groups)
-
-        await wait_until(healthy)
-
-    async def placed(self, job_id: str) -> None:
-        """Wait until every group's allocations are placed (a deployment, if any, exists)."""
-
-        async def placed() -> bool:
-            status, scale = await self.get(f"/v1/job/{job_id}/scale")
-            groups = scale["TaskGroups"].values() if status == 200 else []
-            return bool(groups) and all(g["Placed"] == g["Desired"] for g in groups)
-
-        await wait_until(placed)
-
-    async def register(self, spec: dict[str, Any]) -> dict[str, Any]:
-        async with self._session.put(self._url + "/v1/jobs", json={"Job": spec}) as response:
-            assert response.status == 200, await response.text()
-            return dict(await response.json())
-
-    async def put_variable(self, path: str, items: dict[str, str]) -> dict[str, Any]:
-        async with self._session.put(self._url + f"/v1/var/{path}", json={"Items": items}) as put:
-            assert put.status == 200, await put.text()
-            return dict(await put.json())
-
-    async def stop(self, job_id: str) -> None:
-        async with self._session.delete(self._url + f"/v1/job/{job_id}") as response:
-            assert response.status == 200, await response.text()
-
-
-PERIODIC = {"Enabled": True, "SpecType": "cron", "Spec": "*/15 * * * *"}
+from tests.support import EXAMPLE_JOBS_DIR, BridgeClient, MakeBridge, NomadProbe
 
 
 @pytest.fixture
@@ -151,11 +38,11 @@ def nomad_settings(sim_server: SimServer) -> NomadSettings:
 
 @pytest.fixture
 async def nomad_probe(sim_server: SimServer) -> AsyncIterator[NomadProbe]:
-    async with aiohttp.ClientSession() as session:
+    """Nomad read directly, with the management token when the simulator has ACLs on."""
+    token = sim_server.sim.config.acl_token
+    headers = {"X-Nomad-Token": token} if token else {}
+    async with aiohttp.ClientSession(headers=headers) as session:
         yield NomadProbe(session, sim_server.url)
-
-
-MakeBridge = Callable[..., Awaitable[BridgeClient]]
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from nomad_bridge.sim import Simulator
-from tests.bridge.conftest import BridgeClient, NomadProbe, job_spec
+from tests.support import BridgeClient, NomadProbe, job_spec
 
 
 def flags(autostart: str) -> dict[str, dict[str, str]]:

@@ -9,7 +9,7 @@ import pytest
 
 from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.sim import Simulator
-from tests.bridge.conftest import BridgeClient, MakeBridge, NomadProbe, job_spec
+from tests.support import BridgeClient, MakeBridge, NomadProbe, job_spec
 
 
 def change(job_id: str, group: str, count: Any) -> dict[str, Any]:

@@ -4,24 +4,15 @@ from __future__ import annotations
 
 from nomad_bridge.jobs.definitions import definition_path
 from nomad_bridge.sim import Simulator
-from tests.bridge.conftest import BridgeClient, NomadProbe, in_sync, job_spec, wait_until
-
-PREFIX = "nomad-bridge/jobs"
-
-
-async def saved(probe: NomadProbe, job_id: str, *, after: int = 0) -> int:
-    """Wait until the bridge has saved the job's definition past index `after`; its index."""
-    path = f"/v1/var/{definition_path(PREFIX, job_id)}"
-    index = 0
-
-    async def written() -> bool:
-        nonlocal index
-        status, variable = await probe.get(path)
-        index = variable["ModifyIndex"] if status == 200 else 0
-        return index > after
-
-    await wait_until(written)
-    return index
+from tests.support import (
+    DEFINITIONS_PREFIX,
+    BridgeClient,
+    NomadProbe,
+    in_sync,
+    job_spec,
+    saved_definition,
+    wait_until,
+)
 
 
 async def collected(simulator: Simulator, probe: NomadProbe, job_id: str) -> None:
@@ -42,11 +33,11 @@ async def test_every_listed_job_gets_a_saved_definition_in_a_nomad_variable(
     bridge: BridgeClient, nomad_probe: NomadProbe, example_jobs: list[str]
 ) -> None:
     for job_id in example_jobs:
-        await saved(nomad_probe, job_id)
-    status, variables = await nomad_probe.get(f"/v1/vars?prefix={PREFIX}/")
+        await saved_definition(nomad_probe, job_id)
+    status, variables = await nomad_probe.get(f"/v1/vars?prefix={DEFINITIONS_PREFIX}/")
     assert status == 200
     assert sorted(v["Path"] for v in variables) == sorted(
-        definition_path(PREFIX, job_id) for job_id in example_jobs
+        definition_path(DEFINITIONS_PREFIX, job_id) for job_id in example_jobs
     )
 
 
@@ -54,14 +45,14 @@ async def test_definitions_are_written_only_when_the_spec_changed(
     bridge: BridgeClient, simulator: Simulator, nomad_probe: NomadProbe
 ) -> None:
     simulator.register_job_spec(job_spec("web", {"g": 1}))
-    first = await saved(nomad_probe, "web")
+    first = await saved_definition(nomad_probe, "web")
     simulator.controls.reset_request_counts()
     await nomad_probe.stop("web")  # Stop is not part of the saved spec
     await bridge.post("/jobs/start/web")
     await bridge.post(
         "/jobs/settaskgroupcount", json={"jobID": "web", "taskGroup": "g", "count": 4}
     )
-    await saved(nomad_probe, "web", after=first)
+    await saved_definition(nomad_probe, "web", after=first)
     await in_sync(bridge, nomad_probe)
     writes = [key for key in simulator.controls.request_counts if key.startswith("PUT /v1/var/")]
     assert [simulator.controls.request_counts[key] for key in writes] == [1]
@@ -73,7 +64,7 @@ async def test_a_garbage_collected_job_is_listed_dead_and_starts_again_as_it_was
     simulator.register_job_spec(
         job_spec("game", {"lobby": 1, "match": 3}, Meta={"autostart": "true"})
     )
-    await saved(nomad_probe, "game")
+    await saved_definition(nomad_probe, "game")
     assert (await bridge.post("/jobs/stop/game")).status == 200
 
     await collected(simulator, nomad_probe, "game")
@@ -115,7 +106,7 @@ async def test_startall_restores_garbage_collected_autostart_jobs(
     bridge: BridgeClient, simulator: Simulator, nomad_probe: NomadProbe
 ) -> None:
     simulator.register_job_spec(job_spec("cache", {"redis": 1}, Meta={"autostart": "yes"}))
-    await saved(nomad_probe, "cache")
+    await saved_definition(nomad_probe, "cache")
     await nomad_probe.stop("cache")
 
     await collected(simulator, nomad_probe, "cache")
@@ -131,7 +122,7 @@ async def test_count_change_of_a_garbage_collected_job_changes_its_saved_definit
     bridge: BridgeClient, simulator: Simulator, nomad_probe: NomadProbe
 ) -> None:
     simulator.register_job_spec(job_spec("batchy", {"g": 2}))
-    await saved(nomad_probe, "batchy")
+    await saved_definition(nomad_probe, "batchy")
     await nomad_probe.stop("batchy")
 
     await collected(simulator, nomad_probe, "batchy")

@@ -8,7 +8,7 @@ from pydantic import SecretStr
 from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.settings import BridgeSettings
 from nomad_bridge.sim import Simulator
-from tests.bridge.conftest import BridgeClient, MakeBridge, wait_until
+from tests.support import BridgeClient, MakeBridge, wait_until
 
 TOKEN = "bridge-secret-token"
 

@@ -9,7 +9,7 @@ import pytest
 from nomad_bridge.jobs.definitions import definition_path
 from nomad_bridge.settings import BridgeSettings
 from nomad_bridge.sim import Simulator
-from tests.bridge.conftest import (
+from tests.support import (
     PERIODIC,
     BridgeClient,
     MakeBridge,

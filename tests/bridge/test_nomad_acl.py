@@ -7,7 +7,7 @@ from pydantic import SecretStr
 
 from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.sim import SimConfig, Simulator
-from tests.bridge.conftest import MakeBridge, job_spec, wait_until
+from tests.support import MakeBridge, job_spec, wait_until
 
 NOMAD_TOKEN = "the-real-nomad-token"
 WRONG_TOKEN = "wrong-nomad-token"

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from nomad_bridge.logs import ACCESS_LOGGER, configure_logging
 from nomad_bridge.settings import BridgeSettings
-from tests.bridge.conftest import BridgeClient, MakeBridge, NomadProbe, in_sync
+from tests.support import BridgeClient, MakeBridge, NomadProbe, in_sync
 
 COUNT = {"jobID": "web", "taskGroup": "frontend", "count": 1}
 ACCESS_FIELDS = ["time", "level", "logger", "event", "method", "route", "status"]

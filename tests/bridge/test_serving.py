@@ -17,8 +17,7 @@ import aiohttp
 import pytest
 
 from nomad_bridge.settings import default_event_loop
-from tests.bridge.conftest import wait_until
-from tests.bridge.test_shutdown import free_port
+from tests.support import at_rest, free_port, room_for_connections, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 WAITERS = 1000
@@ -58,16 +57,14 @@ async def ready(session: aiohttp.ClientSession, url: str) -> Callable[[], Awaita
     return answers
 
 
-async def quiet_index(session: aiohttp.ClientSession, url: str) -> str:
-    """The view's index once the simulated allocations have settled (a short long poll on
-    it times out unanswered)."""
-    while True:
+async def index_at_rest(session: aiohttp.ClientSession, url: str) -> str:
+    """The view's index once the seeded jobs' allocations have done what they will do."""
+
+    async def at_rest_index() -> str | None:
         async with session.get(url + "/jobs") as response:
-            index = response.headers["waitIndex"]
-        headers = {"waitIndex": index}
-        async with session.get(url + "/jobs?wait=0.5s", headers=headers) as response:
-            if response.headers["waitIndex"] == index:
-                return index
+            return response.headers["waitIndex"] if at_rest(await response.json()) else None
+
+    return await wait_until(at_rest_index, timeout_s=READY_BOUND_S, what="the jobs at rest")
 
 
 async def stop_and_read_log(process: asyncio.subprocess.Process) -> list[dict[str, Any]]:
@@ -82,12 +79,13 @@ async def stop_and_read_log(process: asyncio.subprocess.Process) -> list[dict[st
 async def test_sigterm_writes_every_access_line_still_queued() -> None:
     """Nobody reads the bridge's stderr until SIGTERM: the pipe fills, lines queue up, the
     bridge keeps serving; once it is told to stop, every line is written before it exits."""
+    room_for_connections(WAITERS)
     async with (
         served() as (process, url),
         aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session,
     ):
         await wait_until(await ready(session, url), timeout_s=READY_BOUND_S)
-        index = await quiet_index(session, url)
+        index = await index_at_rest(session, url)
         ids = [f"waiter-{n:04d}-" + "x" * 100 for n in range(WAITERS)]
 
         async def poll(request_id: str) -> int:

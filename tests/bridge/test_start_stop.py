@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nomad_bridge.sim import Simulator
-from tests.bridge.conftest import PERIODIC, BridgeClient, NomadProbe, job_spec, wait_until
+from tests.support import PERIODIC, BridgeClient, NomadProbe, job_spec, wait_until
 
 
 async def test_stop_stops_the_job_in_nomad_without_purging_it(

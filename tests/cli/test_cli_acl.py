@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nomad_bridge.sim import SimConfig
-from tests.cli.conftest import RunCli
+from tests.cli.harness import RunCli
 
 TOKEN = "3f0c2a9e-secret-acl-token-never-printed"
 

@@ -14,7 +14,7 @@ from nomad_bridge.nomad.settings import NomadSettings
 from nomad_bridge.operator.connect import connect, tls_options
 from nomad_bridge.operator.errors import UsageError
 from nomad_bridge.sim import SimConfig, Simulator, ThreadHandle, serve_in_thread
-from tests.cli.conftest import RunCli
+from tests.cli.harness import RunCli
 
 SERVER_NAME = "server.global.nomad"  # what `nomad tls cert create -server` issues
 

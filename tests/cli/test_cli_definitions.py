@@ -9,8 +9,8 @@ import pytest
 from nomad_bridge.jobs.definitions import decode_items, definition_path, spec_digest
 from nomad_bridge.nomad.models import Job
 from nomad_bridge.sim import ThreadHandle
-from nomad_bridge.sim.testing import batch_job
-from tests.cli.conftest import RunCli, register, service_job
+from nomad_bridge.sim.testing import batch_job, service_job
+from tests.cli.harness import RunCli, register
 
 PREFIX = "nomad-bridge/jobs"
 

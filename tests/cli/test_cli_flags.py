@@ -7,11 +7,12 @@ from typing import Any
 
 import nomad
 import pytest
+from nomad.api.job import Job as JobEndpoint
 
 from nomad_bridge.jobs.definitions import decode_items, definition_path
-from nomad_bridge.operator.cluster import Cluster
 from nomad_bridge.sim import ThreadHandle
-from tests.cli.conftest import RunCli, garbage_collect, register, service_job
+from nomad_bridge.sim.testing import service_job
+from tests.cli.harness import RunCli, garbage_collect, register
 
 
 def meta_of(client: nomad.Nomad, job_id: str) -> dict[str, str]:
@@ -121,19 +122,19 @@ def test_a_conflicting_write_is_retried_and_both_changes_survive(
     """Another writer re-registers the job between our read and our register: Nomad refuses
     ours (`Enforcing job modify index`), we read again and apply the flags on top."""
     register(client, service_job("web", web=1))
-    real_read = Cluster.read_job
+    real_read = JobEndpoint.get_job
     reads: list[str] = []
 
-    def read_then_someone_else_writes(self: Cluster, job_id: str) -> dict[str, Any] | None:
-        job = real_read(self, job_id)
+    def read_then_someone_else_writes(self: JobEndpoint, job_id: str) -> dict[str, Any]:
+        job: dict[str, Any] = real_read(self, job_id)
         reads.append(job_id)
         if len(reads) == 1:
-            other = client.job.get_job("web")
+            other = real_read(self, job_id)
             other["TaskGroups"][0]["Count"] = 4
             client.jobs.register_job({"Job": other})
         return job
 
-    monkeypatch.setattr(Cluster, "read_job", read_then_someone_else_writes)
+    monkeypatch.setattr(JobEndpoint, "get_job", read_then_someone_else_writes)
 
     result = run_cli("flags", "web", "autostart=true")
 
@@ -147,16 +148,16 @@ def test_flags_give_up_after_repeated_conflicts_and_say_so(
     run_cli: RunCli, client: nomad.Nomad, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     register(client, service_job("web", web=1))
-    real_read = Cluster.read_job
+    real_read = JobEndpoint.get_job
 
-    def always_stale(self: Cluster, job_id: str) -> dict[str, Any] | None:
-        job = real_read(self, job_id)
-        other = client.job.get_job("web")
+    def always_stale(self: JobEndpoint, job_id: str) -> dict[str, Any]:
+        job: dict[str, Any] = real_read(self, job_id)
+        other = real_read(self, job_id)
         other["TaskGroups"][0]["Count"] += 1  # a new version after every read
         client.jobs.register_job({"Job": other})
         return job
 
-    monkeypatch.setattr(Cluster, "read_job", always_stale)
+    monkeypatch.setattr(JobEndpoint, "get_job", always_stale)
     monkeypatch.setattr("nomad_bridge.operator.commands.CAS_BACKOFF_S", 0.0)
 
     result = run_cli("flags", "web", "autostart=true")

@@ -9,7 +9,8 @@ from nomad.api.exceptions import URLNotFoundNomadException
 
 from nomad_bridge.jobs.definitions import definition_path
 from nomad_bridge.sim import ThreadHandle
-from tests.cli.conftest import RunCli, garbage_collect, register, service_job
+from nomad_bridge.sim.testing import service_job
+from tests.cli.harness import RunCli, garbage_collect, register
 
 PREFIX = "nomad-bridge/jobs"
 

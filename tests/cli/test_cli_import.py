@@ -9,7 +9,8 @@ from pathlib import Path
 import nomad
 import pytest
 
-from tests.cli.conftest import RunCli, service_job
+from nomad_bridge.sim.testing import service_job
+from tests.cli.harness import RunCli
 
 WEB_HCL = """
 job "web" {

@@ -8,8 +8,8 @@ import nomad
 
 from nomad_bridge.jobs.definitions import definition_path, encode_items
 from nomad_bridge.sim import ThreadHandle
-from nomad_bridge.sim.testing import batch_job
-from tests.cli.conftest import RunCli, garbage_collect, register, service_job, wait_running
+from nomad_bridge.sim.testing import batch_job, service_job
+from tests.cli.harness import RunCli, garbage_collect, register, wait_running
 
 
 def test_ls_prints_one_row_per_job_with_flags_and_group_counters(
@@ -129,4 +129,4 @@ def test_ls_skips_an_unreadable_saved_definition_with_a_warning(
 
     assert result.code == 0
     assert [view["name"] for view in json.loads(result.out)] == ["gone"]
-    assert "unreadable saved definition 'nomad-bridge/jobs/broken'" in result.err
+    assert "definition_unreadable (path='nomad-bridge/jobs/broken'" in result.err

@@ -11,7 +11,7 @@ import pytest
 
 from nomad_bridge.cli import main
 from nomad_bridge.sim import ThreadHandle
-from tests.cli.conftest import RunCli
+from tests.cli.harness import RunCli
 
 COMMANDS = ["ls", "flags", "import", "save-definitions", "forget"]
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from yarl import URL
 
-from tests.deploy.conftest import BRIDGE_PORT, COMPOSE_FILE, PINNED_TAG, REPO, image_tag
+from tests.deploy.harness import BRIDGE_PORT, COMPOSE_FILE, PINNED_TAG, REPO, image_tag
 
 JOBS_DIR = REPO / "deploy" / "jobs"
 SERVICES = {"nomad", "seed-jobs", "bridge"}

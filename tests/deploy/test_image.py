@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.conftest import BRIDGE_PORT, COMPOSE_FILE, PINNED_TAG, image_tag
+from tests.deploy.harness import BRIDGE_PORT, COMPOSE_FILE, PINNED_TAG, image_tag
 
 
 @dataclass(frozen=True)

@@ -35,11 +35,8 @@ JOB_CAPABILITIES: dict[str, dict[str, str | None]] = {
     "/v1/jobs": {"GET": "list-jobs", "POST": "submit-job"},
     "/v1/job/:id": {"GET": "read-job", "DELETE": "submit-job"},
     "/v1/job/:id/summary": {"GET": "read-job"},
-    "/v1/job/:id/versions": {"GET": "read-job"},
     "/v1/job/:id/scale": {"GET": "read-job", "POST": "scale-job"},
     "/v1/event/stream": {"GET": "read-job"},  # job-scoped topics only
-    "/v1/status/leader": {"GET": None},
-    "/v1/regions": {"GET": None},
 }
 VARIABLE_CAPABILITIES: dict[str, dict[str, str]] = {
     "/v1/vars": {"GET": "list"},
@@ -163,15 +160,18 @@ def test_readiness_on_ready_gates_deploys_and_never_restarts_the_task(
     assert block(alive, "check_restart")["limit"] >= 1
 
 
-def test_nomad_is_reached_on_the_nodes_own_agent_with_the_workload_identity(
+def test_nomad_is_reached_through_the_task_api_socket_with_the_workload_identity(
     task: dict[str, Any],
 ) -> None:
+    # The Task API always requires a token: the workload identity, as NOMAD_TOKEN.
     assert block(task, "identity")["env"] is True, "NOMAD_TOKEN = the workload identity"
-    addr = block(task, "env")["NOMAD_ADDR"]
-    assert addr == "http://${attr.unique.network.ip-address}:4646"
-    # The bridge accepts what Nomad interpolates there.
-    interpolated = addr.replace("${attr.unique.network.ip-address}", "10.0.0.7")
-    assert NomadSettings(addr=interpolated).base_url.port == 4646
+    env = block(task, "env")
+    assert "NOMAD_TOKEN" not in env, "no long-lived token in the job"
+    assert env["NOMAD_ADDR"] == "unix://${NOMAD_SECRETS_DIR}/api.sock"
+    # The bridge accepts what Nomad interpolates there (the docker driver's secrets dir).
+    settings = NomadSettings(addr=env["NOMAD_ADDR"].replace("${NOMAD_SECRETS_DIR}", "/secrets"))
+    assert settings.unix_socket == "/secrets/api.sock"
+    assert settings.uses_tls is False
 
 
 def test_bridge_tokens_come_from_a_nomad_variable_the_job_can_read(task: dict[str, Any]) -> None:

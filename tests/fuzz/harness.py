@@ -40,6 +40,7 @@ from schemathesis import GenerationMode, checks
 from schemathesis.core.failures import Failure, FailureGroup
 
 from nomad_bridge.api.longpoll import parse_duration_s
+from nomad_bridge.api.malformed import BridgeRunner
 from nomad_bridge.app import create_app
 from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.settings import BridgeSettings
@@ -125,7 +126,7 @@ def running_bridge(bridge_settings: BridgeSettings | None = None) -> Iterator[Ru
     async def start() -> str:
         await sim_server.start("127.0.0.1", 0)
         nomad = NomadSettings(addr=sim_server.url, token=None, region=None, namespace="default")
-        app_runner = web.AppRunner(
+        app_runner = BridgeRunner(  # as `nomad-bridge serve` runs it
             create_app(bridge_settings or BridgeSettings(), nomad), access_log=None
         )
         await app_runner.setup()

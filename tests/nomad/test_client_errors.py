@@ -8,7 +8,8 @@ import pytest
 
 from nomad_bridge.nomad import NomadClient, NomadSettings, errors
 from nomad_bridge.sim import SimConfig, SimServer, Simulator
-from tests.nomad.conftest import ClientFactory, RequestLog, job_spec
+from tests.nomad.harness import ClientFactory, RequestLog
+from tests.support import job_spec
 
 ACL_TOKEN = "2d7f0c4e-acl-management-secret"
 WRONG_TOKEN = "9b1e6a3f-wrong-token-secret"

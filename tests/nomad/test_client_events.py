@@ -10,11 +10,13 @@ from nomad_bridge.nomad import NomadClient, RetryPolicy, errors
 from nomad_bridge.nomad.events import EventStream
 from nomad_bridge.nomad.models import EventBatch
 from nomad_bridge.sim import SimConfig, Simulator
-from tests.nomad.conftest import ClientFactory, RequestLog, job_spec
+from tests.nomad.harness import ClientFactory, RequestLog
+from tests.support import job_spec
 
 EVENT_WAIT_S = 5.0
 HEARTBEAT_S = 0.05
-QUIET_READ_TIMEOUT_S = 0.3
+QUIET_READ_TIMEOUT_S = 0.5
+"""Ten heartbeats per read timeout: a loaded machine delaying one never ends the stream."""
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from nomad_bridge.nomad import NomadClient, errors
 from nomad_bridge.nomad.endpoints import encode_segment
 from nomad_bridge.sim import Simulator
-from tests.nomad.conftest import job_spec
+from tests.support import job_spec
 
 HOSTILE = ["..%2F..%2Fv1%2Facl", "a b", "café", "a/b", "x?y#z", "%2E%2E"]
 # Nomad routes the decoded path: these would reach another job or endpoint whatever the encoding.

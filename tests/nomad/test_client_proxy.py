@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from nomad_bridge.nomad import NomadSettings, errors
-from tests.nomad.conftest import ClientFactory
+from tests.nomad.harness import ClientFactory
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 

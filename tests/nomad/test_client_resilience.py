@@ -8,7 +8,8 @@ import pytest
 
 from nomad_bridge.nomad import NomadClient, RetryPolicy, errors
 from nomad_bridge.sim import Simulator
-from tests.nomad.conftest import ClientFactory, RequestLog, job_spec, wait_until
+from tests.nomad.harness import ClientFactory, RequestLog
+from tests.support import job_spec, wait_until
 
 PATIENT_RETRY = RetryPolicy(attempts=50, base_delay_s=0.01, max_delay_s=0.05)
 HANG_TIMEOUT_S = 0.3

@@ -1,4 +1,4 @@
-"""Namespace and region: from the settings on every call, overridable per call."""
+"""Namespace and region: from the settings, on every call."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 
 from nomad_bridge.nomad import NomadClient, NomadSettings, errors
 from nomad_bridge.sim import SimConfig, SimServer
-from tests.nomad.conftest import ClientFactory, job_spec
+from tests.nomad.harness import ClientFactory
+from tests.support import job_spec
 
 
 @pytest.fixture
@@ -16,14 +17,16 @@ def sim_config(sim_config: SimConfig) -> SimConfig:
     return sim_config
 
 
-async def test_a_call_can_name_another_namespace(client: NomadClient) -> None:
-    await client.register_job(job_spec("web"), namespace="games")
+async def test_a_client_sees_only_its_namespace(
+    client: NomadClient, make_client: ClientFactory, sim_server: SimServer
+) -> None:
+    games = await make_client(NomadSettings(addr=sim_server.url, namespace="games"))
+    await games.register_job(job_spec("web"))
 
-    assert [s.id for s in (await client.list_jobs(namespace="games")).value] == ["web"]
     assert (await client.list_jobs()).value == []
     with pytest.raises(errors.NotFound):
         await client.read_job("web")
-    assert (await client.read_job("web", namespace="games")).value.namespace == "games"
+    assert (await games.read_job("web")).value.namespace == "games"
 
 
 async def test_the_settings_namespace_is_the_default(
@@ -42,9 +45,9 @@ async def test_the_settings_region_is_sent_and_an_unknown_one_is_refused(
     make_client: ClientFactory, sim_server: SimServer
 ) -> None:
     eu = await make_client(NomadSettings(addr=sim_server.url, region="eu"))
-    assert await eu.regions() == ["eu"]
     assert (await eu.list_jobs()).value == []
 
+    mars = await make_client(NomadSettings(addr=sim_server.url, region="mars"))
     with pytest.raises(errors.UnexpectedAnswer) as refused:
-        await eu.list_jobs(region="mars")
+        await mars.list_jobs()
     assert "No path to region" in refused.value.message

@@ -45,11 +45,3 @@ async def test_delete_removes_and_deleting_again_succeeds(client: NomadClient) -
     with pytest.raises(errors.NotFound):
         await client.read_variable("bridge/gone")
     await client.delete_variable("bridge/gone")
-
-
-async def test_delete_with_a_stale_cas_is_a_conflict(client: NomadClient) -> None:
-    first = await client.put_variable("bridge/kept", {"k": "1"})
-    await client.put_variable("bridge/kept", {"k": "2"})
-    with pytest.raises(errors.CasConflict):
-        await client.delete_variable("bridge/kept", cas=first.modify_index)
-    assert (await client.read_variable("bridge/kept")).value.items == {"k": "2"}

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.real_nomad.conftest import (
+from tests.real_nomad.harness import (
     DESTRUCTIVE,
     REAL_NOMAD,
     SKIP_REASON,
     TEST_TIMEOUT_S,
-    BridgeClient,
     NomadAPI,
     OwnJobs,
     wait_for_view,
 )
+from tests.support import BridgeClient
 
 if not REAL_NOMAD:
     pytest.skip(SKIP_REASON, allow_module_level=True)

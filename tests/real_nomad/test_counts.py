@@ -7,15 +7,14 @@ from typing import Any
 
 import pytest
 
-from tests.real_nomad.conftest import (
+from tests.real_nomad.harness import (
     REAL_NOMAD,
     SKIP_REASON,
     TEST_TIMEOUT_S,
-    BridgeClient,
-    MakeBridge,
     NomadAPI,
     OwnJobs,
 )
+from tests.support import BridgeClient, MakeBridge
 
 if not REAL_NOMAD:
     pytest.skip(SKIP_REASON, allow_module_level=True)

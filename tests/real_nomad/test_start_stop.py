@@ -6,18 +6,18 @@ import pytest
 
 from nomad_bridge.jobs.definitions import definition_path
 from nomad_bridge.settings import BridgeSettings
-from tests.real_nomad.conftest import (
+from tests.real_nomad.harness import (
     REAL_NOMAD,
     SKIP_REASON,
     TEST_TIMEOUT_S,
-    BridgeClient,
     NomadAPI,
     OwnJobs,
+    converged,
     group_counts,
     job_path,
     wait_for_view,
-    wait_until,
 )
+from tests.support import BridgeClient
 
 if not REAL_NOMAD:
     pytest.skip(SKIP_REASON, allow_module_level=True)
@@ -86,7 +86,7 @@ async def test_a_job_nomad_no_longer_has_is_listed_dead_and_restored_by_start(
     async def definition_saved() -> bool:
         return saved in await nomad.variable_paths(saved)
 
-    await wait_until(definition_saved, f"the saved definition {saved}")
+    await converged(definition_saved, f"the saved definition {saved}")
     assert (await bridge.post(f"/jobs/stop/{job_path(job_id)}")).status == 200
     await nomad.purge(job_id)  # what Nomad's garbage collector does to a stopped job
     view = await wait_for_view(

@@ -6,19 +6,20 @@ import asyncio
 
 import pytest
 
-from tests.real_nomad.conftest import (
+from tests.real_nomad.harness import (
     REAL_NOMAD,
     SKIP_REASON,
     SUMMARY_KEYS,
     TEST_TIMEOUT_S,
-    BridgeClient,
     NomadAPI,
     OwnJobs,
+    converged,
     group_counts,
     job_path,
     summary,
     wait_for_view,
 )
+from tests.support import BridgeClient, long_polls_open
 
 if not REAL_NOMAD:
     pytest.skip(SKIP_REASON, allow_module_level=True)
@@ -116,7 +117,11 @@ async def test_a_long_poll_on_a_job_wakes_when_nomad_changes_it(
         bridge.get(path, params={"wait": "60s"}, headers={"waitIndex": str(index)})
     )
     try:
-        await asyncio.sleep(1.0)
+
+        async def parked() -> bool:
+            return await long_polls_open(bridge) == 1
+
+        await converged(parked, "the long poll waiting in the bridge")
         assert not waiting.done(), "nothing changed: the long poll must still be waiting"
         await own_jobs.set_counts(job_id, {"web": 2})
         response = await asyncio.wait_for(waiting, timeout=60)

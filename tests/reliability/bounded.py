@@ -14,7 +14,7 @@ from typing import Any
 
 from yarl import URL
 
-from tests.bridge.conftest import BridgeClient, wait_until
+from tests.support import BridgeClient, wait_until
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 CONVERGENCE_BOUND_S = 2.0
@@ -121,20 +121,6 @@ async def becomes_ready(bridge: BridgeClient, *, within_s: float = CONVERGENCE_B
         return (await ask(bridge, "GET", "/ready", bound_s=within_s)).status == 200
 
     await wait_until(ready, timeout_s=within_s)
-
-
-async def quiet(bridge: BridgeClient, *, within_s: float = 5.0) -> int:
-    """Wait until the view holds still (allocations settled): its index then."""
-
-    async def still() -> bool:
-        index, _ = await view(bridge)
-        held = await ask(
-            bridge, "GET", "/jobs?wait=0.3s", bound_s=2.0, headers={"waitIndex": str(index)}
-        )
-        return int(held.headers["waitIndex"]) == index
-
-    await wait_until(still, timeout_s=within_s)
-    return (await view(bridge))[0]
 
 
 def by_name(views: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

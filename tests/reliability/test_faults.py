@@ -8,7 +8,10 @@ view, `/ready` telling the truth — and that once Nomad is back the view reflec
 change made meanwhile within `CONVERGENCE_BOUND_S` and wakes the clients waiting on it.
 
 Requests run concurrently and are bounded with `asyncio.wait_for` (`bounded.ask`); nothing
-sleeps to assert.
+sleeps to assert. Every test starts from a cluster at rest (`synced_bridge` waits for the
+simulator to have nothing left to do and for the view to show it), so that a view taken
+before a fault can be compared with one taken during it: allocations still starting would
+change the view in between, and the test would be comparing two moments, not two states.
 """
 
 from __future__ import annotations
@@ -25,8 +28,6 @@ from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.settings import BridgeSettings
 from nomad_bridge.sim import SimConfig, Simulator
 from nomad_bridge.sim.acl import Acl
-from tests.bridge.conftest import BridgeClient, MakeBridge, NomadProbe, in_sync, job_spec
-from tests.bridge.conftest import wait_until as poll_until
 from tests.reliability.bounded import (
     CONVERGENCE_BOUND_S,
     Exchange,
@@ -37,8 +38,17 @@ from tests.reliability.bounded import (
     converges,
     group,
     long_poll,
-    quiet,
     view,
+)
+from tests.support import (
+    WAIT_TIMEOUT_S,
+    BridgeClient,
+    MakeBridge,
+    NomadProbe,
+    job_spec,
+    saved_definition,
+    settled,
+    wait_until,
 )
 
 NOMAD_TIMEOUT_S = 0.5
@@ -47,8 +57,8 @@ NOMAD_READ_ATTEMPTS = 3
 """The Nomad client tries a read up to 3 times (`RetryPolicy.attempts`), backoff <= 0.3 s."""
 NOTHING_HANGS_S = NOMAD_READ_ATTEMPTS * NOMAD_TIMEOUT_S + 1.0
 """What every request answers within today: 3 attempts of one Nomad read, plus slack."""
-ONE_TIMEOUT_S = NOMAD_TIMEOUT_S + 0.5
-"""What a client may expect: one `BRIDGE_NOMAD_TIMEOUT_S`, plus slack (see the 504 test)."""
+WAKE_BOUND_S = 5.0
+"""A waiter answers this soon once the view it waits on has changed (else: its 30 s wait)."""
 
 COUNT = {"jobID": "web", "taskGroup": "frontend", "count": 1}
 # One job per mutation: mutations of one job queue behind each other (see the queue test).
@@ -85,10 +95,15 @@ def web(simulator: Simulator) -> str:
 
 
 async def synced_bridge(
-    make_bridge: MakeBridge, probe: NomadProbe, settings: BridgeSettings | None = None, **kw: Any
+    make_bridge: MakeBridge,
+    simulator: Simulator,
+    probe: NomadProbe,
+    settings: BridgeSettings | None = None,
+    **kw: Any,
 ) -> BridgeClient:
+    """A bridge whose view shows a cluster at rest: nothing moves until the test acts."""
     bridge = await make_bridge(settings or fast_settings(), **kw)
-    await in_sync(bridge, probe)
+    await settled(bridge, simulator, probe)
     return bridge
 
 
@@ -129,7 +144,7 @@ def recover(simulator: Simulator) -> None:
 async def test_an_outage_is_answered_in_bounds_and_the_view_catches_up_after_it(
     make_bridge: MakeBridge, simulator: Simulator, nomad_probe: NomadProbe, web: str, fault: str
 ) -> None:
-    bridge = await synced_bridge(make_bridge, nomad_probe)
+    bridge = await synced_bridge(make_bridge, simulator, nomad_probe)
     index, before = await view(bridge)
     summary = await ask(bridge, "GET", "/job/web/summary", bound_s=1.0)
     waiters = [
@@ -182,6 +197,13 @@ async def test_an_outage_is_answered_in_bounds_and_the_view_catches_up_after_it(
     assert (await ask(bridge, "POST", "/jobs/stop/api", bound_s=2.0)).status == 200
 
 
+HANG_TIMEOUT_S = 2.0
+"""`BRIDGE_NOMAD_TIMEOUT_S` in the 504 test: long enough that its slack absorbs a loaded
+machine, while a retried read (3 x 2 s, plus backoff) still lands far past the bound."""
+ONE_TIMEOUT_S = 2 * HANG_TIMEOUT_S
+"""One `BRIDGE_NOMAD_TIMEOUT_S`, with as much again for scheduling; retries take 3 x."""
+
+
 async def test_a_hung_nomad_is_answered_504_within_one_nomad_timeout(
     make_bridge: MakeBridge, simulator: Simulator, nomad_probe: NomadProbe, web: str
 ) -> None:
@@ -191,12 +213,13 @@ async def test_a_hung_nomad_is_answered_504_within_one_nomad_timeout(
     timed-out read twice more inside the same client request (`RetryPolicy`), so with the
     default 10 s a mutation or `/ready` answers after ~31 s — past common proxy timeouts.
     """
-    bridge = await synced_bridge(make_bridge, nomad_probe)
+    settings = fast_settings(nomad_timeout_s=HANG_TIMEOUT_S)
+    bridge = await synced_bridge(make_bridge, simulator, nomad_probe, settings)
     simulator.controls.set_outage("hang")
     try:
+        bound_s = 3 * HANG_TIMEOUT_S + 2.0  # to end the test, not to pass it
         answers = await asyncio.gather(
-            ask(bridge, "GET", "/ready", bound_s=NOTHING_HANGS_S),
-            every_mutation(bridge, NOTHING_HANGS_S),
+            ask(bridge, "GET", "/ready", bound_s=bound_s), every_mutation(bridge, bound_s)
         )
     finally:
         recover(simulator)
@@ -213,7 +236,7 @@ async def test_mutations_of_one_job_queued_during_a_hang_each_answer_in_bounds(
     wait has no bound: during a hang each queued request first waits out the one ahead of
     it, so the k-th of k concurrent mutations answers after k x (3 x timeout). With the
     default 10 s and a client retrying, requests pile up for minutes."""
-    bridge = await synced_bridge(make_bridge, nomad_probe)
+    bridge = await synced_bridge(make_bridge, simulator, nomad_probe)
     simulator.controls.set_outage("hang")
     try:
         bound_s = len(SAME_JOB_MUTATIONS) * NOTHING_HANGS_S  # to end the test, not to pass it
@@ -227,20 +250,28 @@ async def test_mutations_of_one_job_queued_during_a_hang_each_answer_in_bounds(
         pytest.fail(f"answered later than {NOTHING_HANGS_S} s:\n" + "\n".join(slow))
 
 
+SLOW_LATENCY_S = 0.5
+
+
 async def test_a_nomad_slower_than_usual_but_within_the_timeout_serves_everything(
     make_bridge: MakeBridge, simulator: Simulator, nomad_probe: NomadProbe, web: str
 ) -> None:
-    bridge = await synced_bridge(make_bridge, nomad_probe, fast_settings(nomad_timeout_s=1.0))
-    latency_s = 0.2
+    """Nomad answers every request `latency_s` late, within the bridge's timeout. Reads are
+    answered from memory, well within that latency (a read that asked Nomad could not be);
+    the latency is large enough that a loaded machine's scheduling delays stay below it."""
+    settings = fast_settings(nomad_timeout_s=4 * SLOW_LATENCY_S)
+    bridge = await synced_bridge(make_bridge, simulator, nomad_probe, settings)
+    latency_s = SLOW_LATENCY_S
     simulator.controls.set_latency(latency_s)
     try:
         reads = await asyncio.gather(
             *(ask(bridge, "GET", "/jobs", bound_s=latency_s) for _ in range(20))
         )
         assert {r.status for r in reads} == {200}  # from memory: Nomad's latency is not theirs
-        ready = await ask(bridge, "GET", "/ready", bound_s=1.0)
+        ready = await ask(bridge, "GET", "/ready", bound_s=2 * latency_s + 1.0)
         assert ready.status == 200, str(ready)
-        bound_s = 2 * latency_s + 1.0  # a read and a write, then the view catches up
+        # A read and a write, then the view catches up (the watch's answer, a job read).
+        bound_s = 4 * latency_s + 1.0
         change = await ask(bridge, "POST", "/jobs/updatecounts", body=COUNT, bound_s=bound_s)
         assert change.status == 200, str(change)
         stop = await ask(bridge, "POST", "/jobs/stop/web", bound_s=bound_s)
@@ -254,11 +285,12 @@ async def test_a_nomad_slower_than_usual_but_within_the_timeout_serves_everythin
 
 
 LONG_OUTAGE_WATCH_FAILURES = 5
-"""The watch's 5th failure backs off 3.2 s at most today (0.1 s x 2**5), 10 s past the 7th."""
+"""Five failures of the watch: with backoff capped at 1 s (`live.RETRY_CAP_S`), about 4 s of
+outage, past the point where an uncapped backoff (0.1 s x 2**n) would exceed 2 s."""
 
 
 class WorstCaseJitter:
-    """The live view's `random`, with every jittered delay at its upper bound."""
+    """The backoff's `random` (`nomad.retry`), with every jittered delay at its upper bound."""
 
     @staticmethod
     def uniform(low: float, high: float) -> float:
@@ -273,13 +305,13 @@ async def test_after_a_long_outage_the_view_catches_up_within_2s(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The watch backs off exponentially up to 10 s (`live.RETRY_CAP_S`) while Nomad is down
-    and nothing cuts the sleep short when Nomad is back: after an outage of a few seconds
-    the view trails Nomad for up to 10 s (uniform jitter: 5 s on average) after recovery.
-    The jitter is pinned to its upper bound here so the test is deterministic."""
-    monkeypatch.setattr("nomad_bridge.jobs.live.random", WorstCaseJitter())
+    """The watch backs off exponentially while Nomad is down and nothing cuts the sleep short
+    when Nomad is back: with the backoff once capped at 10 s, the view trailed Nomad for up
+    to 10 s after an outage of a few seconds (`live.RETRY_CAP_S` is now 1 s). The jitter is
+    pinned to its upper bound here so the test is deterministic."""
+    monkeypatch.setattr("nomad_bridge.nomad.retry.random", WorstCaseJitter())
     caplog.set_level(logging.WARNING, logger="nomad_bridge.jobs.live")
-    bridge = await synced_bridge(make_bridge, nomad_probe)
+    bridge = await synced_bridge(make_bridge, simulator, nomad_probe)
     index, _ = await view(bridge)
     waiter = long_poll(bridge, "/jobs", index)
     simulator.controls.set_outage("refuse")
@@ -289,13 +321,13 @@ async def test_after_a_long_outage_the_view_catches_up_within_2s(
             failures = [r for r in caplog.records if r.getMessage() == "nomad_watch_failed"]
             return len(failures) >= LONG_OUTAGE_WATCH_FAILURES
 
-        await poll_until(failed_5_times, timeout_s=15.0)  # about 4 s of outage
+        await wait_until(failed_5_times, timeout_s=15.0)  # about 4 s of outage
     finally:
         recover(simulator)
     simulator.register_job_spec(job_spec("api", {"g": 1}))
     try:
         await converges(bridge, lambda views: "api" in by_name(views))
-        woken = await asyncio.wait_for(waiter, 0.5)
+        woken = await asyncio.wait_for(waiter, WAKE_BOUND_S)
         assert int(woken.headers["waitIndex"]) > index
     finally:
         await settle([waiter])
@@ -311,7 +343,7 @@ async def test_nomad_restarted_with_its_index_reset_is_followed_within_2s(
     changed meanwhile. The watch reconnects with a *blocking* query on its old index,
     which Nomad holds until that index is passed or `BRIDGE_WATCH_WAIT_S` (60 s) ends:
     until then the view, `/ready` and waiters all stay behind."""
-    bridge = await synced_bridge(make_bridge, nomad_probe)  # default watch_wait_s
+    bridge = await synced_bridge(make_bridge, simulator, nomad_probe)  # default watch_wait_s
     index, _ = await view(bridge)
     waiter = long_poll(bridge, "/jobs", index)
     simulator.controls.set_outage("refuse")
@@ -323,7 +355,7 @@ async def test_nomad_restarted_with_its_index_reset_is_followed_within_2s(
         recover(simulator)
     try:
         await converges(bridge, lambda views: "api" in by_name(views))
-        woken = await asyncio.wait_for(waiter, 0.5)
+        woken = await asyncio.wait_for(waiter, WAKE_BOUND_S)
         assert "api" in by_name(woken.json())
         await becomes_ready(bridge)
     finally:
@@ -338,9 +370,11 @@ async def test_jobs_collected_while_the_bridge_was_cut_off_stay_listed_dead(
 ) -> None:
     simulator.register_job_spec(job_spec("game", {"match": 2}, Meta={"autostart": "true"}))
     simulator.register_job_spec(job_spec("web", {"frontend": 1}))
-    bridge = await synced_bridge(make_bridge, nomad_probe)  # saved both definitions
+    bridge = await synced_bridge(make_bridge, simulator, nomad_probe)
+    await saved_definition(nomad_probe, "game")  # what keeps it listed once collected
     assert (await ask(bridge, "POST", "/jobs/stop/game", bound_s=2.0)).status == 200
     await converges(bridge, lambda views: by_name(views)["game"]["status"] == "dead")
+    await settled(bridge, simulator, nomad_probe)  # its allocations are terminal: collectable
     summary = await ask(bridge, "GET", "/job/game/summary", bound_s=1.0)
     before = summary.json()
     waiter = long_poll(bridge, "/job/game/summary", int(summary.headers["waitIndex"]))
@@ -373,25 +407,23 @@ async def test_a_job_being_collected_stays_listed_while_the_bridge_catches_up(
     404, though it is listed before and after (SPEC section 2). Nomad is slowed down here
     (0.2 s a request) so that the gap is wide enough to be seen every time."""
     simulator.register_job_spec(job_spec("game", {"match": 1}))
-    bridge = await synced_bridge(make_bridge, nomad_probe)
+    bridge = await synced_bridge(make_bridge, simulator, nomad_probe)
+    await saved_definition(nomad_probe, "game")  # what keeps it listed once collected
     assert (await ask(bridge, "POST", "/jobs/stop/game", bound_s=2.0)).status == 200
     await converges(bridge, lambda views: by_name(views)["game"]["status"] == "dead")
+    await settled(bridge, simulator, nomad_probe)  # its allocations are terminal: collectable
     zeros = dict.fromkeys(["queued", "complete", "failed", "running", "starting", "lost"], 0)
     simulator.controls.set_latency(0.2)
     answers: list[Exchange] = []
     try:
+        assert simulator.controls.garbage_collect() == ["game"]
 
-        async def collected() -> bool:  # once its allocations are terminal on the clients
-            return simulator.controls.garbage_collect() == ["game"]
-
-        await poll_until(collected, timeout_s=5.0)
-        deadline = asyncio.get_running_loop().time() + CONVERGENCE_BOUND_S
-        while asyncio.get_running_loop().time() < deadline:
+        async def listed_as_collected() -> bool:  # every answer on the way is kept
             answers.append(await ask(bridge, "GET", "/job/game/summary", bound_s=1.0))
             last = answers[-1]
-            if last.status == 200 and last.json()["taskGroups"][0]["summary"] == zeros:
-                break
-            await asyncio.sleep(0.01)
+            return last.status == 200 and last.json()["taskGroups"][0]["summary"] == zeros
+
+        await wait_until(listed_as_collected, timeout_s=WAIT_TIMEOUT_S)
     finally:
         recover(simulator)
     not_found = [str(a) for a in answers if a.status != 200]
@@ -405,15 +437,15 @@ async def test_a_job_being_collected_stays_listed_while_the_bridge_catches_up(
 async def test_failed_and_lost_allocations_wake_waiters_and_show_in_the_summary(
     make_bridge: MakeBridge, simulator: Simulator, nomad_probe: NomadProbe, web: str
 ) -> None:
-    bridge = await synced_bridge(make_bridge, nomad_probe)
-    await nomad_probe.deployed(web)
+    bridge = await synced_bridge(make_bridge, simulator, nomad_probe)
     await converges(bridge, lambda v: group(v, "web", "frontend")["summary"]["running"] == 2)
 
     async def after(fault: Callable[[], list[str]], counter: str) -> None:
+        await settled(bridge, simulator, nomad_probe)  # only the fault can wake the waiter
         summary = await ask(bridge, "GET", "/job/web/summary", bound_s=1.0)
         waiter = long_poll(bridge, "/job/web/summary", int(summary.headers["waitIndex"]))
         assert len(fault()) == 1
-        woken = await asyncio.wait_for(waiter, CONVERGENCE_BOUND_S)
+        woken = await asyncio.wait_for(waiter, WAKE_BOUND_S)
         assert int(woken.headers["waitIndex"]) > int(summary.headers["waitIndex"])
         await converges(bridge, lambda v: group(v, "web", "frontend")["summary"][counter] == 1)
 
@@ -473,10 +505,12 @@ class TestNomadRefusesTheToken:
         nomad_settings: NomadSettings,
         web: str,
     ) -> None:
+        # A cluster at rest, as the bridge shows it: the view cannot move on its own while
+        # the token is refused, so the read below must show exactly this one.
         settings = self.with_token(nomad_settings, NOMAD_TOKEN)
-        bridge = await make_bridge(fast_settings(), nomad=settings)
-        await converges(bridge, lambda views: "web" in by_name(views), within_s=5.0)
+        bridge = await synced_bridge(make_bridge, simulator, nomad_probe, nomad=settings)
         _, before = await view(bridge)
+        assert by_name(before)["web"]["taskGroups"][0]["summary"]["running"] == 2
         simulator.acl = Acl("rotated-token")  # the bridge's token no longer works
         try:
             read = await ask(bridge, "GET", "/jobs", bound_s=1.0)
@@ -494,6 +528,7 @@ class TestNomadRefusesTheToken:
         self,
         make_bridge: MakeBridge,
         simulator: Simulator,
+        nomad_probe: NomadProbe,
         nomad_settings: NomadSettings,
         web: str,
     ) -> None:
@@ -502,9 +537,8 @@ class TestNomadRefusesTheToken:
         `BRIDGE_WATCH_WAIT_S`, 60 s): meanwhile `/ready` says 200 while every Nomad call the
         bridge makes is refused."""
         settings = self.with_token(nomad_settings, NOMAD_TOKEN)
-        bridge = await make_bridge(fast_settings(), nomad=settings)
-        await becomes_ready(bridge, within_s=5.0)
-        await quiet(bridge)  # nothing left to wake the watch's blocking query
+        # At rest: nothing is left to wake the watch's blocking query.
+        bridge = await synced_bridge(make_bridge, simulator, nomad_probe, nomad=settings)
         simulator.acl = Acl("rotated-token")
         try:
             assert_problem(

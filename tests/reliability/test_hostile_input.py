@@ -2,8 +2,10 @@
 no Nomad request goes anywhere but the job's own path, and no token shows anywhere.
 
 Requests that aiohttp's HTTP parser refuses before the application sees them (a raw CR in a
-header, a 100 KB header line) are answered by aiohttp itself: a plain-text 400 and a
-closed connection. They are sent over raw sockets, since no HTTP client would send them.
+header, a 100 KB header line) are answered by aiohttp itself here, a 400 and a closed
+connection: this test server is aiohttp's own (`nomad-bridge serve` answers them with a
+problem, see test_malformed_http.py). They are sent over raw sockets, since no HTTP client
+would send them.
 """
 
 from __future__ import annotations
@@ -11,22 +13,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import resource
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote, unquote
 
-import aiohttp
 import pytest
 from pydantic import SecretStr
 
 from nomad_bridge.logs import JsonFormatter
 from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.settings import BridgeSettings
-from nomad_bridge.sim import SimConfig, SimServer, Simulator
+from nomad_bridge.sim import SimConfig, Simulator
 from nomad_bridge.sim.acl import Acl
-from tests.bridge.conftest import BridgeClient, MakeBridge, NomadProbe, in_sync, job_spec
 from tests.reliability.bounded import Exchange, ask, assert_problem
+from tests.support import (
+    BridgeClient,
+    MakeBridge,
+    NomadProbe,
+    in_sync,
+    job_spec,
+    room_for_connections,
+)
 
 BRIDGE_TOKEN = "hostile-bridge-token-5f1e"
 NOMAD_TOKEN = "hostile-nomad-token-9a7c"
@@ -49,17 +56,10 @@ def sim_config(sim_config: SimConfig) -> SimConfig:
 
 
 @pytest.fixture
-async def probe(sim_server: SimServer) -> AsyncIterator[NomadProbe]:
-    """What Nomad ended up with, read with the management token."""
-    async with aiohttp.ClientSession(headers={"X-Nomad-Token": NOMAD_TOKEN}) as session:
-        yield NomadProbe(session, sim_server.url)
-
-
-@pytest.fixture
 async def hostile(
     make_bridge: MakeBridge,
     simulator: Simulator,
-    probe: NomadProbe,
+    nomad_probe: NomadProbe,
     nomad_settings: NomadSettings,
 ) -> AsyncIterator[BridgeClient]:
     """A bridge with both tokens set, and after the test: every Nomad path it used is one
@@ -69,12 +69,12 @@ async def hostile(
         BridgeSettings(tokens=[SecretStr(BRIDGE_TOKEN)]),
         nomad=nomad_settings.model_copy(update={"token": SecretStr(NOMAD_TOKEN)}),
     )
-    await in_sync(bridge, probe)
+    await in_sync(bridge, nomad_probe)
     simulator.controls.reset_request_counts()
     yield bridge
     unexpected = [key for key in simulator.controls.request_counts if not NOMAD_PATH.match(key)]
     assert unexpected == [], "Nomad requests outside the bridge's own paths"
-    job = await probe.job("web")
+    job = await nomad_probe.job("web")
     assert (job["Stop"], job["TaskGroups"][0]["Count"]) == (False, 2), "web was changed"
 
 
@@ -262,18 +262,21 @@ async def test_control_characters_and_non_utf8_in_the_raw_path_are_400(
 
 
 async def test_a_job_nomad_cannot_address_is_left_out_of_startall_and_stopall(
-    make_bridge: MakeBridge, simulator: Simulator, probe: NomadProbe, nomad_settings: NomadSettings
+    make_bridge: MakeBridge,
+    simulator: Simulator,
+    nomad_probe: NomadProbe,
+    nomad_settings: NomadSettings,
 ) -> None:
     """Someone registered `web/summary` in Nomad directly. The view leaves it out (a path
     with it would reach web's summary), so no endpoint knows it; but bulk operations list
-    jobs from Nomad afresh (`JobOperations._listed_now`) and then fail on it, so every
+    jobs from Nomad afresh (`JobCatalog.listed_now`) and then fail on it, so every
     `stopall` answers a 400 problem — for a job no client can see."""
     for job_id in ("web", "web/summary"):
         simulator.register_job_spec(job_spec(job_id, {"g": 1}, Meta={"autostart": "true"}))
     bridge = await make_bridge(
         BridgeSettings(), nomad=nomad_settings.model_copy(update={"token": SecretStr(NOMAD_TOKEN)})
     )
-    await in_sync(bridge, probe)
+    await in_sync(bridge, nomad_probe)
     listed = await ask(bridge, "GET", "/jobs", bound_s=BOUND_S)
     assert [job["name"] for job in listed.json()] == ["web"]
     for bulk, result in (("stopall", "stopped"), ("startall", "started")):
@@ -331,14 +334,7 @@ async def test_non_utf8_header_values_are_handled(
 
 @pytest.fixture
 def descriptors_for_idle_connections() -> None:
-    """Both ends of every connection live in this process: 2 descriptors each, plus room."""
-    needed = 2 * IDLE_CONNECTIONS + 512
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft >= needed:
-        return
-    if hard != resource.RLIM_INFINITY and hard < needed:
-        pytest.skip(f"RLIMIT_NOFILE hard limit {hard} < {needed}")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+    room_for_connections(IDLE_CONNECTIONS)
 
 
 @pytest.mark.usefixtures("descriptors_for_idle_connections")
@@ -354,11 +350,11 @@ async def test_thousands_of_idle_connections_leave_room_for_a_normal_request(
                 writer.write(b"GET /jo")
             writers.append(writer)
         await asyncio.gather(*(w.drain() for w in writers))
-        answer = await ask(hostile, "GET", "/jobs", bound_s=2.0, headers=AUTH)
+        answer = await ask(hostile, "GET", "/jobs", bound_s=BOUND_S, headers=AUTH)
         assert answer.status == 200, str(answer)
         body = {"jobID": "web", "taskGroup": "frontend", "count": 2}
         change = await ask(
-            hostile, "POST", "/jobs/settaskgroupcount", body=body, bound_s=2.0, headers=AUTH
+            hostile, "POST", "/jobs/settaskgroupcount", body=body, bound_s=BOUND_S, headers=AUTH
         )
         assert change.status == 200, str(change)
     finally:

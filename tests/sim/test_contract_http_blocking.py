@@ -11,35 +11,21 @@ nomad/job_endpoint.go (Job.List, Job.GetJob, Job.Summary); nomad/structs/structs
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
 
-import pytest
-
-from tests.sim.test_contract_support import (
-    POLL_INTERVAL_S,
-    WAIT_TIMEOUT_S,
-    Answer,
-    NomadHttp,
-    job_spec,
-    nomad_http,
-    register,
-    wait_for_summary,
-)
+from nomad_bridge.sim import Simulator
+from nomad_bridge.sim.state import JOB_SUMMARY, JOBS, VARIABLES
+from nomad_bridge.sim.testing import wait_parked
+from tests.sim.harness import Answer, NomadHttp, register, wait_for_summary
+from tests.support import job_spec, simulator_idle, wait_until
 
 SHORT_WAIT_S = 0.3
-QUIET_S = 0.3
-STILL_BLOCKED_CHECK_S = 0.2
-WAKE_TIMEOUT_S = 3.0
-# Nomad adds up to wait/16 of jitter; allow scheduling slack on top.
-JITTER_FACTOR = 17 / 16
-TIMING_SLACK_S = 1.0
-
-
-@pytest.fixture
-async def http(sim_server: Any) -> AsyncIterator[NomadHttp]:
-    async with nomad_http(sim_server.url) as client:
-        yield client
+BLOCKING_WAIT = {"wait": "30s"}
+"""How long the blocking queries that a change must wake may wait: far past `WAKE_TIMEOUT_S`."""
+WAKE_TIMEOUT_S = 10.0
+ENDS_WITHIN_S = 5.0
+"""A query whose `wait` ran out answers within this: Nomad's jitter is at most wait/16 (pinned
+exactly in test_simulation_blocking.py); the rest is room for a loaded machine, and still far
+below the 5 minutes a query that ignored `wait` would take."""
 
 
 def _assert_read_headers(answer: Answer) -> None:
@@ -55,35 +41,26 @@ async def _timed_get(http: NomadHttp, path: str, params: dict[str, str]) -> tupl
     return answer, loop.time() - started
 
 
-async def _quiet_index(http: NomadHttp, path: str) -> int:
-    """The path's index once it has stopped moving (allocations and deployments settle)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_TIMEOUT_S
-    index = (await http.get(path)).index
-    stable_since = loop.time()
-    while loop.time() < deadline:
-        await asyncio.sleep(POLL_INTERVAL_S)
-        now = (await http.get(path)).index
-        if now != index:
-            index, stable_since = now, loop.time()
-        elif loop.time() - stable_since >= QUIET_S:
-            return index
-    raise AssertionError(f"{path} index never settled; last {index}")
+async def _index_at_rest(http: NomadHttp, simulator: Simulator, path: str) -> int:
+    """The path's index once the cluster is at rest (allocations and deployments settled):
+    from then on only the test's own writes move it."""
+    await wait_until(lambda: simulator_idle(simulator), what="the simulator at rest")
+    return (await http.get(path)).index
 
 
-async def _seeded(http: NomadHttp) -> int:
+async def _seeded(http: NomadHttp, simulator: Simulator) -> int:
     """Register a job and return the job list's index once everything has settled (> 0)."""
     await register(http, job_spec("seed"))
-    await wait_for_summary(http, "seed", "web", Running=1)
-    return await _quiet_index(http, "/v1/jobs")
+    return await _index_at_rest(http, simulator, "/v1/jobs")
 
 
 async def _start_blocking(
-    http: NomadHttp, path: str, params: dict[str, str]
+    http: NomadHttp, simulator: Simulator, table: str, path: str, params: dict[str, str]
 ) -> asyncio.Task[Answer]:
-    """Start a blocking GET and check it is really waiting before the test changes state."""
-    task = asyncio.create_task(http.get(path, params=params))
-    await asyncio.sleep(STILL_BLOCKED_CHECK_S)
+    """Start a blocking GET, wait until it is parked on `table` (the query is waiting, not on
+    its way), and check it has not answered: the test's change is what wakes it."""
+    task = asyncio.create_task(http.get(path, params={**params, **BLOCKING_WAIT}))
+    await wait_parked(simulator, table, timeout_s=WAKE_TIMEOUT_S)
     assert not task.done(), f"{path} {params} answered without a change"
     return task
 
@@ -124,7 +101,7 @@ async def test_writes_carry_only_the_index_header(http: NomadHttp) -> None:
     variable_endpoint.go variableUpsert (setIndex only, never setMeta).
     """
     answers = [
-        await http.put("/v1/jobs", body={"Job": job_spec("hdr-write", job_type="batch")}),
+        await http.put("/v1/jobs", body={"Job": job_spec("hdr-write", Type="batch")}),
         await http.post("/v1/job/hdr-write/scale", body={"Count": 2, "Target": {"Group": "web"}}),
         await http.put("/v1/var/hdr/write", body={"Items": {"k": "v"}}),
         await http.delete("/v1/job/hdr-write"),
@@ -144,8 +121,8 @@ async def test_job_list_index_is_max_of_job_and_summary_indexes(http: NomadHttp)
     Source: nomad/job_endpoint.go Job.List (reply.Index = max of the "jobs" and
     "job_summary" table indexes).
     """
-    await register(http, job_spec("idx-a", count=1))
-    await register(http, job_spec("idx-b", count=2))
+    await register(http, job_spec("idx-a", {"web": 1}))
+    await register(http, job_spec("idx-b", {"web": 2}))
     await wait_for_summary(http, "idx-a", "web", Running=1)
     await wait_for_summary(http, "idx-b", "web", Running=2)
 
@@ -203,15 +180,17 @@ async def test_absent_job_read_is_404_with_the_jobs_table_index(http: NomadHttp)
 # --- blocking queries ------------------------------------------------------------------------
 
 
-async def test_blocking_list_returns_when_a_job_registers(http: NomadHttp) -> None:
+async def test_blocking_list_returns_when_a_job_registers(
+    http: NomadHttp, simulator: Simulator
+) -> None:
     """A list with index=N blocks until the state passes N, then answers the new list with a
     larger index.
 
     Source: api-docs/index.mdx "Blocking Queries"; nomad/rpc.go blockingRPC (re-runs the
     query on a watch-set change until the index exceeds MinQueryIndex).
     """
-    current = await _seeded(http)
-    task = await _start_blocking(http, "/v1/jobs", {"index": str(current), "wait": "5s"})
+    current = await _seeded(http, simulator)
+    task = await _start_blocking(http, simulator, JOBS, "/v1/jobs", {"index": str(current)})
 
     written = await register(http, job_spec("blk-new"))
     answer = await asyncio.wait_for(task, WAKE_TIMEOUT_S)
@@ -223,7 +202,7 @@ async def test_blocking_list_returns_when_a_job_registers(http: NomadHttp) -> No
 
 
 async def test_blocking_list_returns_the_current_index_when_the_wait_ends(
-    http: NomadHttp,
+    http: NomadHttp, simulator: Simulator
 ) -> None:
     """With nothing changing, a blocking query answers after `wait` (plus up to wait/16
     jitter) with the current, unchanged index.
@@ -231,7 +210,7 @@ async def test_blocking_list_returns_the_current_index_when_the_wait_ends(
     Source: api-docs/index.mdx "Blocking Queries"; nomad/rpc.go blockingRPC (timeout
     returns the current result); nomad/structs/structs.go JitterFraction = 16.
     """
-    current = await _seeded(http)
+    current = await _seeded(http, simulator)
 
     answer, elapsed = await _timed_get(
         http, "/v1/jobs", {"index": str(current), "wait": f"{int(SHORT_WAIT_S * 1000)}ms"}
@@ -240,11 +219,11 @@ async def test_blocking_list_returns_the_current_index_when_the_wait_ends(
     assert answer.status == 200
     assert answer.index == current
     assert elapsed >= SHORT_WAIT_S * 0.9
-    assert elapsed < SHORT_WAIT_S * JITTER_FACTOR + TIMING_SLACK_S
+    assert elapsed < ENDS_WITHIN_S
 
 
 async def test_blocking_with_index_ahead_of_state_waits_then_returns_the_lower_index(
-    http: NomadHttp,
+    http: NomadHttp, simulator: Simulator
 ) -> None:
     """An index larger than the current one blocks for the whole wait, then answers with
     the current (smaller) index; the client is expected to reset.
@@ -252,7 +231,7 @@ async def test_blocking_with_index_ahead_of_state_waits_then_returns_the_lower_i
     Source: nomad/rpc.go blockingRPC; api-docs/index.mdx "Blocking Queries" (a returned
     index lower than the sent one means the client should reset).
     """
-    current = await _seeded(http)
+    current = await _seeded(http, simulator)
 
     answer, elapsed = await _timed_get(
         http, "/v1/jobs", {"index": str(current + 1000), "wait": "300ms"}
@@ -268,10 +247,10 @@ async def test_index_zero_does_not_block(http: NomadHttp) -> None:
 
     Source: nomad/rpc.go blockingRPC (MinQueryIndex 0 → run once and return).
     """
-    answer, elapsed = await _timed_get(http, "/v1/jobs", {"index": "0", "wait": "5s"})
+    answer, elapsed = await _timed_get(http, "/v1/jobs", {"index": "0", **BLOCKING_WAIT})
 
     assert answer.status == 200
-    assert elapsed < 1.0
+    assert elapsed < ENDS_WITHIN_S  # not the 30 s it would have waited
 
 
 async def test_wait_without_a_unit_is_400_invalid_wait_time(http: NomadHttp) -> None:
@@ -298,19 +277,21 @@ async def test_non_numeric_index_is_400_invalid_index(http: NomadHttp) -> None:
     assert answer.text == "Invalid index"
 
 
-async def test_blocking_job_read_waits_for_the_job_to_appear(http: NomadHttp) -> None:
+async def test_blocking_job_read_waits_for_the_job_to_appear(
+    http: NomadHttp, simulator: Simulator
+) -> None:
     """A blocking read of an absent job (index from its 404) wakes when the job is
     registered and answers 200 with it.
 
     Source: nomad/job_endpoint.go Job.GetJob (absent → "jobs" table index, so a waiter can
     wait for creation).
     """
-    await _seeded(http)
+    await _seeded(http, simulator)
     absent = await http.get("/v1/job/blk-late")
     assert absent.status == 404
     assert absent.index > 0
     task = await _start_blocking(
-        http, "/v1/job/blk-late", {"index": str(absent.index), "wait": "5s"}
+        http, simulator, JOBS, "/v1/job/blk-late", {"index": str(absent.index)}
     )
 
     await register(http, job_spec("blk-late"))
@@ -321,7 +302,9 @@ async def test_blocking_job_read_waits_for_the_job_to_appear(http: NomadHttp) ->
     assert answer.index > absent.index
 
 
-async def test_blocking_summary_wakes_on_allocation_progress(http: NomadHttp) -> None:
+async def test_blocking_summary_wakes_on_allocation_progress(
+    http: NomadHttp, simulator: Simulator
+) -> None:
     """A blocking summary read wakes when allocations change the counters (here: a stop makes
     the running allocation complete).
 
@@ -330,9 +313,9 @@ async def test_blocking_summary_wakes_on_allocation_progress(http: NomadHttp) ->
     """
     await register(http, job_spec("blk-sum"))
     await wait_for_summary(http, "blk-sum", "web", Running=1)
-    settled = await _quiet_index(http, "/v1/job/blk-sum/summary")
+    settled = await _index_at_rest(http, simulator, "/v1/job/blk-sum/summary")
     task = await _start_blocking(
-        http, "/v1/job/blk-sum/summary", {"index": str(settled), "wait": "5s"}
+        http, simulator, JOB_SUMMARY, "/v1/job/blk-sum/summary", {"index": str(settled)}
     )
 
     await http.delete("/v1/job/blk-sum")
@@ -343,7 +326,7 @@ async def test_blocking_summary_wakes_on_allocation_progress(http: NomadHttp) ->
     assert answer.json()["ModifyIndex"] == answer.index
 
 
-async def test_blocking_variable_read_wakes_on_write(http: NomadHttp) -> None:
+async def test_blocking_variable_read_wakes_on_write(http: NomadHttp, simulator: Simulator) -> None:
     """A blocking read of a variable wakes when it is written and answers the new content
     with its new ModifyIndex.
 
@@ -352,7 +335,7 @@ async def test_blocking_variable_read_wakes_on_write(http: NomadHttp) -> None:
     """
     first = (await http.put("/v1/var/blk/var", body={"Items": {"v": "1"}})).json()
     task = await _start_blocking(
-        http, "/v1/var/blk/var", {"index": str(first["ModifyIndex"]), "wait": "5s"}
+        http, simulator, VARIABLES, "/v1/var/blk/var", {"index": str(first["ModifyIndex"])}
     )
 
     await http.put("/v1/var/blk/var", body={"Items": {"v": "2"}})

@@ -11,34 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.sim.test_contract_support import (
-    NomadHttp,
-    config_with,
-    job_spec,
-    nomad_http,
-    read_job,
-    register,
-)
+from tests.sim.harness import NomadHttp, config_with, read_job, register
+from tests.support import job_spec
 
 OTHER = "other"
+LINE_TIMEOUT_S = 10.0  # an event is a line at once; the bound only ends a broken test
 ACL_TOKEN = "s3cret"
 
 
 @pytest.fixture
 def sim_config(sim_config: Any) -> Any:
     return config_with(sim_config, namespaces=["default", OTHER])
-
-
-@pytest.fixture
-async def http(sim_server: Any) -> AsyncIterator[NomadHttp]:
-    async with nomad_http(sim_server.url) as client:
-        yield client
 
 
 # --- namespaces ------------------------------------------------------------------------------
@@ -96,9 +84,9 @@ async def test_same_id_in_two_namespaces_is_two_jobs(http: NomadHttp) -> None:
     Source: api-docs/index.mdx "Namespaces"; nomad/state/schema.go (jobs id index is
     Namespace + ID).
     """
-    await register(http, job_spec("ns-twin", count=1))
-    await register(http, job_spec("ns-twin", count=1), params={"namespace": OTHER})
-    await register(http, job_spec("ns-twin", count=3), params={"namespace": OTHER})
+    await register(http, job_spec("ns-twin", {"web": 1}))
+    await register(http, job_spec("ns-twin", {"web": 1}), params={"namespace": OTHER})
+    await register(http, job_spec("ns-twin", {"web": 3}), params={"namespace": OTHER})
 
     mine = await read_job(http, "ns-twin")
     theirs = (await http.get("/v1/job/ns-twin", params={"namespace": OTHER})).json()
@@ -323,7 +311,7 @@ async def test_event_stream_is_scoped_to_the_requested_namespace(http: NomadHttp
         await register(http, job_spec("ev-here"))
         keys: list[str] = []
         while "ev-here" not in keys:
-            raw = await asyncio.wait_for(resp.content.readline(), 3.0)
+            raw = await asyncio.wait_for(resp.content.readline(), LINE_TIMEOUT_S)
             line = json.loads(raw)
             keys += [e["Key"] for e in line.get("Events", [])]
 

@@ -10,27 +10,25 @@ Status"); command/agent/job_endpoint.go (jobScaleAction, jobScaleStatus); nomad/
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from tests.sim.test_contract_support import (
+from tests.sim.harness import (
     ENFORCE_PREFIX,
     NomadHttp,
     config_with,
-    job_spec,
-    nomad_http,
     read_job,
     register,
     wait_for_summary,
 )
+from tests.support import job_spec
 
 GROUP = "work"
 
 
 def _batch(job_id: str, count: int = 1) -> dict[str, Any]:
-    return job_spec(job_id, count=count, group=GROUP, job_type="batch")
+    return job_spec(job_id, {GROUP: count}, Type="batch")
 
 
 def _scale_body(count: int | None, group: str | None = GROUP, **extra: Any) -> dict[str, Any]:
@@ -40,12 +38,6 @@ def _scale_body(count: int | None, group: str | None = GROUP, **extra: Any) -> d
     if group is not None:
         body["Target"] = {"Group": group}
     return body
-
-
-@pytest.fixture
-async def http(sim_server: Any) -> AsyncIterator[NomadHttp]:
-    async with nomad_http(sim_server.url) as client:
-        yield client
 
 
 async def test_scale_sets_the_group_count_as_a_new_version(http: NomadHttp) -> None:
@@ -317,7 +309,7 @@ class TestDuringActiveDeployment:
         deployment.JobCreateIndex == job.CreateIndex); api-docs/jobs.mdx "Scale Task Group"
         ("This will return a 400 error if the job has an active deployment").
         """
-        await register(http, job_spec("deploying", count=1))
+        await register(http, job_spec("deploying", {"web": 1}))
         await wait_for_summary(http, "deploying", "web", Running=1)
 
         answer = await http.post("/v1/job/deploying/scale", body=_scale_body(2, group="web"))
@@ -333,13 +325,13 @@ class TestDuringActiveDeployment:
 
         Source: nomad/job_endpoint.go Job.Register (no deployment check; EnforceIndex only).
         """
-        written = await register(http, job_spec("deploying-cas", count=1))
+        written = await register(http, job_spec("deploying-cas", {"web": 1}))
         await wait_for_summary(http, "deploying-cas", "web", Running=1)
 
         answer = await http.put(
             "/v1/jobs",
             body={
-                "Job": job_spec("deploying-cas", count=2),
+                "Job": job_spec("deploying-cas", {"web": 2}),
                 "EnforceIndex": True,
                 "JobModifyIndex": written["JobModifyIndex"],
             },
@@ -386,6 +378,7 @@ async def test_scale_without_count_only_records_an_event(http: NomadHttp) -> Non
     job.ModifyIndex; only the ScalingEventRegisterRequestType write).
     """
     await register(http, _batch("scale-note"))
+    await wait_for_summary(http, "scale-note", GROUP, Complete=1)  # settled: its index holds
     before = await read_job(http, "scale-note")
 
     answer = await http.post("/v1/job/scale-note/scale", body=_scale_body(None))

@@ -10,20 +10,11 @@ validatePath, maxVariableSize); nomad/encrypter.go (Encrypt).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from tests.sim.test_contract_support import NomadHttp, nomad_http
+from tests.sim.harness import NomadHttp
 
 MAX_VARIABLE_BYTES = 65536
-
-
-@pytest.fixture
-async def http(sim_server: Any) -> AsyncIterator[NomadHttp]:
-    async with nomad_http(sim_server.url) as client:
-        yield client
 
 
 async def _put(http: NomadHttp, path: str, items: dict[str, str], **params: str) -> Any:

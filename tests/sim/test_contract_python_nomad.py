@@ -9,89 +9,26 @@ python-nomad's `nomad/api/*.py`.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import nomad
 import pytest
 from nomad.api import exceptions as nomad_exc
 
-from tests.sim.test_contract_support import config_with
+from tests.sim.harness import config_with, python_nomad
+from tests.support import job_spec, wait_until_sync
 
 T = TypeVar("T")
 
-WAIT_TIMEOUT_S = 5.0
-POLL_INTERVAL_S = 0.02
 ACL_TOKEN = "s3cret"
 
 
-def _client(threaded_sim: Any, **kwargs: Any) -> nomad.Nomad:
-    url = urlsplit(threaded_sim.url)
-    return nomad.Nomad(host=url.hostname, port=url.port, timeout=5, **kwargs)
-
-
-def _job(
-    job_id: str,
-    *,
-    count: int = 1,
-    group: str = "web",
-    meta: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    job: dict[str, Any] = {
-        "ID": job_id,
-        "Name": job_id,
-        "Type": "service",
-        "Datacenters": ["dc1"],
-        "TaskGroups": [
-            {
-                "Name": group,
-                "Count": count,
-                "Tasks": [
-                    {
-                        "Name": "main",
-                        "Driver": "docker",
-                        "Config": {"image": "nginx:1.27"},
-                    }
-                ],
-            }
-        ],
-    }
-    if meta is not None:
-        job["Meta"] = meta
-    return job
-
-
-def _wait_for(what: str, probe: Callable[[], T | None]) -> T:
-    """Poll `probe` until it returns something truthy; fail after WAIT_TIMEOUT_S."""
-    deadline = time.monotonic() + WAIT_TIMEOUT_S
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(POLL_INTERVAL_S)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
-
-
-@pytest.fixture(autouse=True)
-def _no_nomad_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """python-nomad reads NOMAD_* variables; the developer's shell must not redirect it."""
-    for name in (
-        "NOMAD_ADDR",
-        "NOMAD_TOKEN",
-        "NOMAD_REGION",
-        "NOMAD_NAMESPACE",
-        "NOMAD_CLIENT_CERT",
-        "NOMAD_CLIENT_KEY",
-    ):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_nomad_environment")
 
 
 @pytest.fixture
 def client(threaded_sim: Any) -> nomad.Nomad:
-    return _client(threaded_sim)
+    return python_nomad(threaded_sim.url)
 
 
 # --- jobs ------------------------------------------------------------------------------------
@@ -103,7 +40,7 @@ def test_register_job_answers_eval_id_and_indexes(client: nomad.Nomad) -> None:
     Source: api-docs/jobs.mdx "Create Job" sample response; nomad/structs/structs.go
     JobRegisterResponse; python-nomad nomad/api/jobs.py `register_job` returns `.json()`.
     """
-    answer = client.jobs.register_job({"Job": _job("pn-register")})
+    answer = client.jobs.register_job({"Job": job_spec("pn-register")})
 
     assert isinstance(answer["EvalID"], str)
     assert answer["EvalID"]
@@ -119,7 +56,7 @@ def test_get_jobs_lists_stub_with_summary(client: nomad.Nomad) -> None:
     Source: api-docs/jobs.mdx "List Jobs" sample response; nomad/structs/structs.go
     JobListStub and Job.Stub.
     """
-    client.jobs.register_job({"Job": _job("pn-list")})
+    client.jobs.register_job({"Job": job_spec("pn-list")})
 
     stubs = client.jobs.get_jobs()
 
@@ -140,7 +77,7 @@ def test_get_jobs_prefix_filters_by_id_prefix_in_id_order(client: nomad.Nomad) -
     (JobsByIDPrefix over the ID index).
     """
     for job_id in ("pn-beta", "other", "pn-alpha"):
-        client.jobs.register_job({"Job": _job(job_id)})
+        client.jobs.register_job({"Job": job_spec(job_id)})
 
     stubs = client.jobs.get_jobs(prefix="pn-")
 
@@ -154,7 +91,7 @@ def test_get_jobs_meta_true_adds_meta_to_stubs(client: nomad.Nomad) -> None:
     Source: api-docs/jobs.mdx "List Jobs" (`meta`); command/agent/job_endpoint.go
     jobListRequest (parseBool "meta"); nomad/structs/structs.go Job.Stub (Fields.Meta).
     """
-    client.jobs.register_job({"Job": _job("pn-meta", meta={"autostart": "true"})})
+    client.jobs.register_job({"Job": job_spec("pn-meta", Meta={"autostart": "true"})})
 
     with_meta = client.jobs.get_jobs(meta=True)
     without_meta = client.jobs.get_jobs()
@@ -169,7 +106,7 @@ def test_get_job_reads_the_full_job(client: nomad.Nomad) -> None:
     Source: api-docs/jobs.mdx "Read Job"; nomad/state/state_store.go upsertJobImpl (Version 0
     for a new job).
     """
-    client.jobs.register_job({"Job": _job("pn-read", count=2, meta={"k": "v"})})
+    client.jobs.register_job({"Job": job_spec("pn-read", {"web": 2}, Meta={"k": "v"})})
 
     job = client.job.get_job("pn-read")
 
@@ -188,7 +125,7 @@ def test_get_summary_reports_group_counters_and_children(client: nomad.Nomad) ->
     Source: api-docs/jobs.mdx "Read Job Summary"; nomad/structs/structs.go JobSummary,
     TaskGroupSummary (Unknown since v1.5), JobChildrenSummary.
     """
-    client.jobs.register_job({"Job": _job("pn-summary", count=2)})
+    client.jobs.register_job({"Job": job_spec("pn-summary", {"web": 2})})
 
     summary = client.job.get_summary("pn-summary")
 
@@ -207,8 +144,8 @@ def test_get_versions_lists_every_version_newest_first(client: nomad.Nomad) -> N
     (returns JobVersionsResponse); nomad/state/state_store.go JobVersionsByID (sorted by
     version, descending).
     """
-    client.jobs.register_job({"Job": _job("pn-versions", count=1)})
-    client.jobs.register_job({"Job": _job("pn-versions", count=3)})
+    client.jobs.register_job({"Job": job_spec("pn-versions", {"web": 1})})
+    client.jobs.register_job({"Job": job_spec("pn-versions", {"web": 3})})
 
     answer = client.job.get_versions("pn-versions")
 
@@ -222,11 +159,11 @@ def test_get_allocations_lists_the_jobs_allocations(client: nomad.Nomad) -> None
     Source: api-docs/jobs.mdx "List Job Allocations"; nomad/structs/structs.go AllocListStub
     (JobID, TaskGroup, ClientStatus, DesiredStatus).
     """
-    client.jobs.register_job({"Job": _job("pn-allocs", count=2)})
+    client.jobs.register_job({"Job": job_spec("pn-allocs", {"web": 2})})
 
-    allocs = _wait_for(
-        "two allocations",
+    allocs = wait_until_sync(
         lambda: a if len(a := client.job.get_allocations("pn-allocs")) == 2 else None,
+        what="two allocations",
     )
 
     assert {a["JobID"] for a in allocs} == {"pn-allocs"}
@@ -243,7 +180,7 @@ def test_deregister_stops_job_with_new_version(client: nomad.Nomad) -> None:
     Source: api-docs/jobs.mdx "Stop a Job"; nomad/fsm.go handleJobDeregister (copies the job
     with Stop=true and upserts it, which writes a new version).
     """
-    client.jobs.register_job({"Job": _job("pn-stop")})
+    client.jobs.register_job({"Job": job_spec("pn-stop")})
 
     answer = client.job.deregister_job("pn-stop")
     job = client.job.get_job("pn-stop")
@@ -261,7 +198,7 @@ def test_deregister_purge_then_read_is_not_found(client: nomad.Nomad) -> None:
     Source: api-docs/jobs.mdx "Stop a Job" (`purge`); command/agent/job_endpoint.go jobDelete
     and jobQuery (404 "job not found").
     """
-    client.jobs.register_job({"Job": _job("pn-purge")})
+    client.jobs.register_job({"Job": job_spec("pn-purge")})
 
     client.job.deregister_job("pn-purge", purge=True)
 
@@ -288,11 +225,11 @@ def test_enforce_index_conflict_is_a_plain_500(client: nomad.Nomad) -> None:
     Source: nomad/job_endpoint.go Job.Register (fmt.Errorf with RegisterEnforceIndexErrPrefix);
     command/agent/http.go wrap (uncoded error → 500); python-nomad nomad/api/base.py.
     """
-    client.jobs.register_job({"Job": _job("pn-cas")})
+    client.jobs.register_job({"Job": job_spec("pn-cas")})
 
     with pytest.raises(nomad_exc.BaseNomadException) as caught:
         client.jobs.register_job(
-            {"Job": _job("pn-cas", count=5), "EnforceIndex": True, "JobModifyIndex": 999999}
+            {"Job": job_spec("pn-cas", {"web": 5}), "EnforceIndex": True, "JobModifyIndex": 999999}
         )
 
     assert type(caught.value) is nomad_exc.BaseNomadException
@@ -403,7 +340,7 @@ class TestWithAcl:
         Source: api-docs/index.mdx "ACLs"; command/agent/http.go wrap (suffix
         "Permission denied" / "ACL token not found" → 403); python-nomad base.py.
         """
-        wrong = _client(threaded_sim, token="not-the-token")
+        wrong = python_nomad(threaded_sim.url, token="not-the-token")
 
         with pytest.raises(nomad_exc.URLNotAuthorizedNomadException) as caught:
             wrong.jobs.get_jobs()
@@ -416,8 +353,8 @@ class TestWithAcl:
         Source: api-docs/index.mdx "Authentication"; command/agent/http.go parseToken;
         python-nomad nomad/api/base.py (token in X-Nomad-Token).
         """
-        right = _client(threaded_sim, token=ACL_TOKEN)
+        right = python_nomad(threaded_sim.url, token=ACL_TOKEN)
 
-        right.jobs.register_job({"Job": _job("pn-acl")})
+        right.jobs.register_job({"Job": job_spec("pn-acl")})
 
         assert [s["ID"] for s in right.jobs.get_jobs()] == ["pn-acl"]

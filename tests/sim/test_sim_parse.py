@@ -9,14 +9,13 @@ the rest.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import nomad
 import pytest
 
 from nomad_bridge.sim import SimConfig, ThreadHandle
-from tests.sim.test_contract_support import NomadHttp, nomad_http
+from tests.sim.harness import NomadHttp
 
 JOB_HCL = """
 job "web" {
@@ -63,12 +62,6 @@ job "web" {
   }
 }
 """
-
-
-@pytest.fixture
-async def http(sim_server: Any) -> AsyncIterator[NomadHttp]:
-    async with nomad_http(sim_server.url) as client:
-        yield client
 
 
 async def parse(http: NomadHttp, hcl: str, **args: Any) -> dict[str, Any]:

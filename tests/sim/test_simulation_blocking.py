@@ -8,13 +8,16 @@ import aiohttp
 import pytest
 
 from nomad_bridge.sim import SimServer, Simulator
-from nomad_bridge.sim.blocking import JITTER_FRACTION, blocking_query
+from nomad_bridge.sim.blocking import JITTER_FRACTION, blocking_query, wait_time_s
 from nomad_bridge.sim.durations import DurationError, parse_go_duration
 from nomad_bridge.sim.query import QueryOptions
 from nomad_bridge.sim.state import JOBS
 from nomad_bridge.sim.testing import deployment_settled, service_job, wait_parked, wait_until
 
 WAKE_TIMEOUT_S = 5.0
+ENDS_WITHIN_S = 5.0
+"""A query whose wait ran out answers within this on a loaded machine; one that ignored
+`wait` would take Nomad's default 5 minutes."""
 
 
 async def get(http: aiohttp.ClientSession, url: str, **params: str) -> tuple[int, int, str]:
@@ -64,7 +67,21 @@ async def test_blocking_read_returns_the_current_index_when_the_wait_ends(
         elapsed = loop.time() - started
     assert status == 200
     assert returned < int(far)
-    assert 0.15 <= elapsed < 0.15 * (1 + 1 / JITTER_FRACTION) + 0.5
+    assert 0.15 <= elapsed < ENDS_WITHIN_S  # the jitter's bound: the test below
+
+
+def test_the_wait_is_the_one_asked_for_plus_at_most_a_sixteenth_of_jitter() -> None:
+    """blockingRPC (nomad/rpc.go): the wait is TimeToBlock (5 minutes by default and at most)
+    plus `lib.RandomStagger(wait / structs.JitterFraction)`, JitterFraction being 16."""
+
+    def waits(wait_s: float | None) -> list[float]:
+        return [wait_time_s(QueryOptions(region="global", wait_s=wait_s)) for _ in range(500)]
+
+    asked = waits(1.6)
+    assert all(1.6 <= w <= 1.6 * (1 + 1 / JITTER_FRACTION) for w in asked)
+    assert len(set(asked)) > 1  # jittered, not a fixed extra
+    for unset_or_too_long in (None, 3600.0):
+        assert all(300 <= w <= 300 * (1 + 1 / JITTER_FRACTION) for w in waits(unset_or_too_long))
 
 
 async def test_thousand_blocked_queries_share_one_wake_up(

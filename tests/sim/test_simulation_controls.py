@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import socket
 
 import aiohttp
 import pytest
 
 from nomad_bridge.sim import SimServer, Simulator
 from nomad_bridge.sim.testing import batch_job, job_status, service_job, summary_of, wait_until
+from tests import support
 
 CONDITION_TIMEOUT_S = 5.0
-
-
-async def eventually(check: Callable[[], bool]) -> None:
-    """For conditions outside the state store (connections, counters): poll with a deadline."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + CONDITION_TIMEOUT_S
-    while not check():
-        assert loop.time() < deadline, "condition not reached"
-        await asyncio.sleep(0.002)
 
 
 async def fetch(url: str, method: str = "GET", **kwargs: object) -> tuple[int, str]:
@@ -48,7 +40,7 @@ async def test_hang_outage_holds_requests_until_cleared(
     """`hang` accepts requests and never answers them until the outage is cleared."""
     simulator.controls.set_outage("hang")
     pending = asyncio.create_task(fetch(f"{sim_server.url}/v1/jobs"))
-    await eventually(lambda: simulator.controls.request_counts["GET /v1/jobs"] == 1)
+    await support.wait_until(lambda: simulator.controls.request_counts["GET /v1/jobs"] == 1)
     assert not pending.done()
     simulator.controls.set_outage(None)
     assert await asyncio.wait_for(pending, CONDITION_TIMEOUT_S) == (200, "[]")
@@ -69,6 +61,23 @@ async def test_refuse_outage_closes_the_port_and_reopens_it(
     with pytest.raises(aiohttp.ClientConnectorError):
         await fetch(f"{sim_server.url}/v1/jobs")
     simulator.controls.set_outage(None)
+    assert await fetch(f"{sim_server.url}/v1/jobs") == (200, "[]")
+
+
+async def test_refuse_keeps_the_port_so_that_clearing_it_always_listens_again(
+    simulator: Simulator, sim_server: SimServer
+) -> None:
+    """While refusing, the port stays bound to the simulator without listening: nothing else
+    can take it meanwhile (another server, or an outgoing connection's ephemeral port on a
+    busy machine), so clearing the outage never fails with "address already in use"."""
+    simulator.controls.set_outage("refuse")
+    try:
+        with socket.socket() as other, pytest.raises(OSError, match="in use"):
+            other.bind(("127.0.0.1", sim_server.port))
+        with pytest.raises(aiohttp.ClientConnectorError):
+            await fetch(f"{sim_server.url}/v1/jobs")
+    finally:
+        simulator.controls.set_outage(None)
     assert await fetch(f"{sim_server.url}/v1/jobs") == (200, "[]")
 
 
@@ -138,6 +147,8 @@ async def test_http_controls_drive_the_same_knobs(
     await fetch(f"{url}/_sim/requests", "DELETE")
     assert simulator.controls.request_counts == {}
 
+    # At rest (replacements placed, the child run): nothing writes after the reset but us.
+    await support.wait_until(lambda: support.simulator_idle(simulator))
     status, body = await fetch(f"{url}/_sim/reset-index", "POST", json={"to": 2})
     assert (status, body) == (200, '{"index": 2}')
     assert simulator.store.latest_index == 2

@@ -8,6 +8,7 @@ import pytest
 from nomad_bridge.sim import SimServer, Simulator
 from nomad_bridge.sim.errors import NomadError
 from nomad_bridge.sim.testing import batch_job, service_job, summary_of, wait_until
+from tests import support
 
 
 def latest(sim: Simulator, job_id: str = "web") -> str | None:
@@ -47,6 +48,8 @@ async def test_scale_is_refused_while_a_deployment_is_active(
     simulator.controls.hold_deployments(True)
     simulator.register_job_spec(service_job("web", web=1))
     await wait_until(simulator, lambda: latest(simulator) == "running")
+    # At rest (the allocation started, its health reported): only the scale could write now.
+    await support.wait_until(lambda: support.simulator_idle(simulator))
     index_before = simulator.store.latest_index
     async with (
         aiohttp.ClientSession() as http,

@@ -16,6 +16,7 @@ async def test_new_service_job_goes_pending_then_running_with_starting_then_runn
     """getJobStatus (nomad/state/state_store.go): no allocs and a pending eval is `pending`;
     a non-terminal allocation makes it `running`. updateSummaryWithAlloc: a new pending
     alloc is Starting+1, and client `running` moves it to Running."""
+    simulator.config.alloc_start_delay_s = 0.5  # `Starting` lasts long enough to be seen
     simulator.register_job_spec(service_job("web", web=2))
     assert job_status(simulator, "web") == "pending"
     await wait_until(simulator, lambda: summary_of(simulator, "web")["web"]["Starting"] == 2)

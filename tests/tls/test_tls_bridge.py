@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
@@ -13,14 +12,13 @@ from pydantic import SecretStr
 from nomad_bridge.app import create_app
 from nomad_bridge.nomad import NomadClient, NomadSettings
 from nomad_bridge.settings import BridgeSettings
-from tests.tls.conftest import Pki, ServeHttps, wait_until
+from tests.support import BridgeClient, wait_until
+from tests.tls.harness import Pki, ServeHttps
 
 TOKEN = "7d41e2aa-acl-secret-never-shown"
 PROBLEM = "application/problem+json"
 # Reads wait this long for the first sync before answering 503.
 SYNC_WAIT_S = 0.5
-
-BridgeClient = TestClient[aiohttp.web.Request, aiohttp.web.Application]
 
 
 def bridge_for(nomad: NomadSettings) -> BridgeClient:

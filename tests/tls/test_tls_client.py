@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from nomad_bridge.nomad import NomadSettings, Unavailable
 from nomad_bridge.nomad.errors import TLSFailure
 from nomad_bridge.sim import SimServer
-from tests.tls.conftest import NOMAD_SERVER_NAME, Pki, ServeHttps, job_ids, record_server_names
+from tests.tls.harness import NOMAD_SERVER_NAME, Pki, ServeHttps, job_ids, record_server_names
 
 TOKEN = "5f0c9d3e-acl-secret-never-shown"
 

@@ -9,7 +9,7 @@ import pytest
 
 from nomad_bridge.nomad import NomadSettings
 from nomad_bridge.nomad.errors import TLSFailure
-from tests.tls.conftest import NOMAD_SERVER_NAME, Pki, ServeHttps, job_ids
+from tests.tls.harness import NOMAD_SERVER_NAME, Pki, ServeHttps, job_ids
 
 
 def use_environment(monkeypatch: pytest.MonkeyPatch, **variables: object) -> None:

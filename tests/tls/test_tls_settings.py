@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from pydantic import ValidationError
 
 from nomad_bridge.nomad import NomadSettings
-from tests.tls.conftest import Pki
+from tests.tls.harness import Pki
 
 HTTPS = "https://nomad.example:4646"
 

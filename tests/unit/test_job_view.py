@@ -7,7 +7,7 @@ import pytest
 from nomad_bridge.jobs.view import FlagKeys, collected_job_view, flag, job_view, sorted_views
 from nomad_bridge.nomad.models import Job, JobSummary
 
-KEYS = FlagKeys()
+KEYS = FlagKeys(autostart="autostart", by_cluster="byCluster")
 
 
 def make_job(**fields: object) -> Job:

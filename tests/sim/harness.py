@@ -1,28 +1,27 @@
-"""Shared helpers for the simulator's contract tests (this module holds no tests).
+"""What the simulator's contract tests share besides tests/support.py: raw HTTP to Nomad.
 
 The contract tests talk to the simulator the way any Nomad client would: raw HTTP over
 loopback, paths sent byte for byte as written (already percent-encoded), answers kept whole
 (status, headers, body) so a test can pin any of them. Nothing here knows the simulator's code.
+The `http` fixture (tests/sim/conftest.py) is a `NomadHttp` on the test's simulator.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
-from urllib.parse import urlencode
+from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
+import nomad
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-T = TypeVar("T")
+from tests.support import wait_until
 
-WAIT_TIMEOUT_S = 5.0
-POLL_INTERVAL_S = 0.02
 CLIENT_TIMEOUT_S = 10.0
 ENFORCE_PREFIX = "Enforcing job modify index"
 
@@ -97,34 +96,17 @@ async def nomad_http(base_url: str) -> AsyncIterator[NomadHttp]:
         yield NomadHttp(session, base_url)
 
 
+def python_nomad(url: str, **options: Any) -> nomad.Nomad:
+    """python-nomad on the simulator at `url` (as `host` and `port`, as its users write it)."""
+    parts = urlsplit(url)
+    return nomad.Nomad(host=parts.hostname, port=parts.port, timeout=CLIENT_TIMEOUT_S, **options)
+
+
 def config_with(config: Any, **changes: Any) -> Any:
     """The conftest's (fast) simulator config with some fields changed."""
     if hasattr(config, "model_copy"):
         return config.model_copy(update=changes)
     return dataclasses.replace(config, **changes)
-
-
-def job_spec(
-    job_id: str,
-    *,
-    count: int | None = 1,
-    group: str = "web",
-    job_type: str | None = "service",
-    meta: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """A small valid Nomad job in the API's JSON form (one group, one docker task)."""
-    group_spec: dict[str, Any] = {
-        "Name": group,
-        "Tasks": [{"Name": "main", "Driver": "docker", "Config": {"image": "nginx:1.27"}}],
-    }
-    if count is not None:
-        group_spec["Count"] = count
-    job: dict[str, Any] = {"ID": job_id, "Name": job_id, "TaskGroups": [group_spec]}
-    if job_type is not None:
-        job["Type"] = job_type
-    if meta is not None:
-        job["Meta"] = meta
-    return job
 
 
 async def register(
@@ -145,21 +127,6 @@ async def read_job(http: NomadHttp, job_id: str) -> dict[str, Any]:
     return result
 
 
-async def wait_for(
-    what: str, probe: Callable[[], Awaitable[T | None]], timeout_s: float = WAIT_TIMEOUT_S
-) -> T:
-    """Poll `probe` until it returns something truthy; fail after `timeout_s`."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    last: T | None = None
-    while loop.time() < deadline:
-        last = await probe()
-        if last:
-            return last
-        await asyncio.sleep(POLL_INTERVAL_S)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
-
-
 async def wait_for_summary(
     http: NomadHttp, job_id: str, group: str, **expected: int
 ) -> dict[str, Any]:
@@ -171,4 +138,4 @@ async def wait_for_summary(
         matches = all(counters.get(k, 0) == v for k, v in expected.items())
         return counters if matches else None
 
-    return await wait_for(f"{job_id}/{group} summary {expected}", probe)
+    return await wait_until(probe, what=f"{job_id}/{group} summary {expected}")
