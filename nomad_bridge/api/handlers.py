@@ -118,8 +118,12 @@ async def list_jobs(request: web.Request) -> web.Response:
     if not live.synced:  # a read pays for no coroutine once synced: the common case
         live = await synced_view(request)
     if long_poll is not None and live.index <= long_poll[0]:
-        with bridge(request).metrics.long_polls.track_inprogress():
+        metrics = bridge(request).metrics
+        metrics.long_polls_open += 1
+        try:
             await live.wait_past(*long_poll)
+        finally:
+            metrics.long_polls_open -= 1
     return view_response(live, live.body, live.index)
 
 
@@ -132,8 +136,12 @@ async def job_summary(request: web.Request) -> web.Response:
     job_id = request.match_info[JOB_NAME]
     entry = live.entry(job_id)
     if entry is not None and long_poll is not None and entry.index <= long_poll[0]:
-        with bridge(request).metrics.long_polls.track_inprogress():
+        metrics = bridge(request).metrics
+        metrics.long_polls_open += 1
+        try:
             await live.wait_job_past(job_id, *long_poll)
+        finally:
+            metrics.long_polls_open -= 1
         entry = live.entry(job_id)
     if entry is None:
         raise JobNotFound(job_id)

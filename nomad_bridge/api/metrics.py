@@ -114,9 +114,12 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = RequestMetrics()
         self.registry.register(self.requests)
-        self.long_polls = Gauge(
+        self.long_polls_open = 0
+        """Long polls waiting right now: a plain count the gauge reads at scrape time (no
+        lock, no context manager per waiter)."""
+        Gauge(
             "bridge_long_polls_open", "Long polls waiting right now.", registry=self.registry
-        )
+        ).set_function(lambda: self.long_polls_open)
         self.nomad_requests = Counter(
             "bridge_nomad_requests",
             "Requests to Nomad, by method, Nomad path and outcome.",
