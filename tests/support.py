@@ -52,8 +52,10 @@ import json
 import os
 import resource
 import socket
+import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar, overload
 
@@ -307,6 +309,31 @@ def room_for_connections(connections: int) -> None:
 
 
 # --- bridge processes --------------------------------------------------------------------------
+
+Served = tuple[asyncio.subprocess.Process, str]
+
+
+@asynccontextmanager
+async def served_bridge_process(
+    *, stderr: int = asyncio.subprocess.DEVNULL, **settings: str
+) -> AsyncIterator[Served]:
+    """`nomad-bridge serve --sim` seeded with deploy/jobs, with BRIDGE_* `settings` and none
+    of this machine's NOMAD_*/BRIDGE_*; yields the process and its URL, killed on the way
+    out if still running. `stderr=PIPE` hands its log over, unread until the test reads."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOMAD_", "BRIDGE_"))}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "nomad_bridge", "serve", "--sim", "--port", str(port),
+        "--seed", str(EXAMPLE_JOBS_DIR),
+        cwd=EXAMPLE_JOBS_DIR.parents[1], env=env | settings,
+        stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
+    )  # fmt: skip
+    try:
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 def free_port() -> int:

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,33 +14,13 @@ import aiohttp
 import pytest
 
 from nomad_bridge.settings import default_event_loop
-from tests.support import at_rest, free_port, room_for_connections, wait_until
+from tests.support import at_rest, room_for_connections, served_bridge_process, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 WAITERS = 1000
 PROBES = 1500
 EXIT_BOUND_S = 15.0
 READY_BOUND_S = 30.0
-
-
-@asynccontextmanager
-async def served(**settings: str) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
-    """`nomad-bridge serve --sim` with BRIDGE_* `settings`, its stderr a pipe left unread
-    until the test reads it."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOMAD_", "BRIDGE_"))}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "nomad_bridge", "serve", "--sim", "--port", str(port),
-        "--seed", str(REPO / "deploy" / "jobs"),
-        cwd=REPO, env=env | settings,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        yield process, f"http://127.0.0.1:{port}"
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
 
 async def ready(session: aiohttp.ClientSession, url: str) -> Callable[[], Awaitable[bool]]:
@@ -81,7 +58,7 @@ async def test_sigterm_writes_every_access_line_still_queued() -> None:
     bridge keeps serving; once it is told to stop, every line is written before it exits."""
     room_for_connections(WAITERS)
     async with (
-        served() as (process, url),
+        served_bridge_process(stderr=asyncio.subprocess.PIPE) as (process, url),
         aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session,
     ):
         await wait_until(await ready(session, url), timeout_s=READY_BOUND_S)
@@ -126,7 +103,10 @@ async def test_sigterm_writes_every_access_line_still_queued() -> None:
 async def test_serve_runs_on_the_event_loop_it_is_told_and_says_so(
     setting: dict[str, str], loop: str
 ) -> None:
-    async with served(**setting) as (process, url), aiohttp.ClientSession() as session:
+    async with (
+        served_bridge_process(stderr=asyncio.subprocess.PIPE, **setting) as (process, url),
+        aiohttp.ClientSession() as session,
+    ):
         await wait_until(await ready(session, url), timeout_s=READY_BOUND_S)
         async with session.get(url + "/jobs") as response:
             assert response.status == 200

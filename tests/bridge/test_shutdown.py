@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.support import at_rest, free_port, room_for_connections, wait_until
+from tests.support import (
+    Served,
+    at_rest,
+    room_for_connections,
+    served_bridge_process,
+    wait_until,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 WAITERS = 1000
@@ -21,21 +25,9 @@ SHUTDOWN_BOUND_S = 20.0
 
 
 @pytest.fixture
-async def served_bridge() -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOMAD_", "BRIDGE_"))}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "nomad_bridge", "serve", "--sim", "--port", str(port),
-        "--seed", str(REPO / "deploy" / "jobs"),
-        cwd=REPO, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        yield process, f"http://127.0.0.1:{port}"
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+async def served_bridge() -> AsyncIterator[Served]:
+    async with served_bridge_process() as served:
+        yield served
 
 
 async def test_sigterm_answers_every_waiting_long_poll_and_exits_0(
