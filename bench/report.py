@@ -100,6 +100,9 @@ MEANINGS = """\
   view, for the largest number of waiters measured.
 - `wake_p99_vs_bare`: the bridge's wake-up p99 ÷ the anchor's, as many waiters, same loop
   (for the largest number of waiters; `_N` at N waiters, `_asyncio` on asyncio's loop).
+  The bridge's figure includes the change's own path (the count change, Nomad, the watch
+  reading the job) before any waiter can be answered, the anchor's one `POST /fire`;
+  `fanout_p99_vs_bare` compares the fan-out alone: p99 minus the first answer.
 - `bytes_per_waiter`: what one parked long poll costs the bridge in resident memory
   (socket, request, handler task), measured as RSS growth; `_bare` for the anchor,
   `_vs_bare` the ratio.
@@ -132,7 +135,9 @@ def _fmt(value: Any, key: str = "") -> str:
         return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
     if key.endswith("_us"):
         return f"{value:.2f} µs"
-    if key.startswith(("wake_p99_vs_bare", "bytes_per_waiter_vs_bare", "uvloop_speedup")):
+    if key.startswith(
+        ("wake_p99_vs_bare", "fanout_p99_vs_bare", "bytes_per_waiter_vs_bare", "uvloop_speedup")
+    ):
         return f"{value:.2f}x"
     if key.startswith(("naive_speedup", "startall")) or key.endswith("speedup"):
         return f"{value:,.0f}x" if value >= 10 else f"{value:.1f}x"
@@ -169,6 +174,8 @@ OTHER_FIGURES = {
     "access_line_record_loop_us": "anchor: event-loop CPU per line, a `LogRecord` each",
     "access_line_record_total_us": "anchor: CPU per line in all, a `LogRecord` each",
     "wake_p99_vs_bare_asyncio": "wake-up p99 ÷ bare, both on asyncio's loop",
+    "fanout_p99_vs_bare": "fan-out alone (p99 - first answer), bridge ÷ bare, as many waiters",
+    "fanout_p99_vs_bare_asyncio": "fan-out alone ÷ bare, both on asyncio's loop",
     "bytes_per_waiter_vs_bare_asyncio": "memory per waiter ÷ bare, both on asyncio's loop",
     "bytes_per_waiter": "bridge memory per waiter (RSS growth)",
     "wake_p50_s": "wake-up p50",

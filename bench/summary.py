@@ -216,6 +216,7 @@ def _waiter_figures(outcome: Outcome) -> dict[str, Any]:
         if result.waiters == biggest.waiters:
             loop_suffix = "" if result.loop == default_loop else f"_{result.loop}"
             figures[f"wake_p99_vs_bare{loop_suffix}"] = row["wake_p99_vs_bare"]
+            figures[f"fanout_p99_vs_bare{loop_suffix}"] = row["fanout_p99_vs_bare"]
             figures[f"bytes_per_waiter_vs_bare{loop_suffix}"] = row["bytes_per_waiter_vs_bare"]
     return figures
 

@@ -54,6 +54,10 @@ class Wake:
             "wake_p50_s": percentile(samples, 0.50),
             "wake_p99_s": percentile(samples, 0.99),
             "wake_max_s": max(samples) if samples else math.nan,
+            "wake_first_s": min(samples) if samples else math.nan,
+            # p99 - first answer: the fan-out alone, without the change's own path (for the
+            # bridge: the count change, Nomad, the watch's read; for bare: one POST)
+            "fanout_p99_s": percentile(samples, 0.99) - min(samples) if samples else math.nan,
             "rss_before_bytes": self.rss_before_bytes,
             "rss_parked_bytes": self.rss_parked_bytes,
             "bytes_per_waiter": self.bytes_per_waiter,
@@ -87,6 +91,7 @@ class WaiterResult:
             **bridge,
             "bare": bare,
             "wake_p99_vs_bare": ratio(bridge["wake_p99_s"], bare["wake_p99_s"]),
+            "fanout_p99_vs_bare": ratio(bridge["fanout_p99_s"], bare["fanout_p99_s"]),
             "bytes_per_waiter_vs_bare": ratio(bridge["bytes_per_waiter"], bare["bytes_per_waiter"]),
             "upstream_issued_while_waiting": self.upstream_issued_while_waiting,
             "upstream_connections_before": self.upstream_connections_before,
