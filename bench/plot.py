@@ -20,6 +20,8 @@ def _none_to_nan(values: list[Any]) -> list[float]:
 def plot_growth(summary: dict[str, Any], path: Path) -> Path:
     growth = summary["growth"]
     jobs_rows, naive_rows, waiter_rows = growth["jobs"], growth["naive"], growth["waiters"]
+    if waiter_rows:  # the default event loop's (the first measured); the table has both
+        waiter_rows = [r for r in waiter_rows if r.get("loop") == waiter_rows[0].get("loop")]
     fig, axes = plt.subplots(2, 2, figsize=(11, 8), constrained_layout=True)
     (rps, rss), (per_read, wake) = axes
 

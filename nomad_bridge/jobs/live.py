@@ -65,17 +65,20 @@ class Broadcast:
 
     async def wait_until(self, condition: Callable[[], bool], timeout_s: float) -> bool:
         """Wait, re-checking on every fire, until `condition` holds or the time is up."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
+        deadline = asyncio.get_running_loop().time() + timeout_s
         while not condition():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            try:
-                async with asyncio.timeout(remaining):
-                    await self._event.wait()
-            except TimeoutError:
+            if not await self.next_fire(deadline):
                 return condition()
+        return True
+
+    async def next_fire(self, deadline: float) -> bool:
+        """Wait for the next fire until the loop's clock reads `deadline`; False if none came.
+        Long polls call this in their own loop: no closure, one frame less per waiter."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._event.wait()
+        except TimeoutError:
+            return False
         return True
 
 
@@ -190,17 +193,24 @@ class LiveView:
         return [entry.listed for entry in self.entries()]
 
     async def wait_past(self, index: int, timeout_s: float) -> None:
-        """Return once the view's index passes `index`, the wait ends, or the view closes."""
-        await self._wait_until(lambda: self.index > index, timeout_s)
+        """Return once the view's index passes `index`, the wait ends, or the view closes
+        (a reset of Nomad's index ends every wait: clients resync)."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        epoch = self._epoch
+        while self.index <= index and not self._closing and epoch == self._epoch:
+            if not await self._changed.next_fire(deadline):
+                return
 
     async def wait_job_past(self, job_id: str, index: int, timeout_s: float) -> None:
         """Return once one job's own index passes `index` (or it disappears), or the wait ends."""
-
-        def moved() -> bool:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        epoch = self._epoch
+        while not self._closing and epoch == self._epoch:
             entry = self.entry(job_id)
-            return entry is None or entry.index > index
-
-        await self._wait_until(moved, timeout_s)
+            if entry is None or entry.index > index:
+                return
+            if not await self._changed.next_fire(deadline):
+                return
 
     async def caught_up(self, nomad_index: int, timeout_s: float) -> bool:
         """Wait until the view reflects Nomad at `nomad_index`, so a read after a write sees it."""
@@ -213,13 +223,6 @@ class LiveView:
         self._closing = True
         self._changed.fire()
         self._progress.fire()
-
-    async def _wait_until(self, condition: Callable[[], bool], timeout_s: float) -> None:
-        """Wait for `condition`; a reset of Nomad's index ends every wait (clients resync)."""
-        epoch = self._epoch
-        await self._changed.wait_until(
-            lambda: condition() or self._closing or epoch != self._epoch, timeout_s
-        )
 
     # --- the watch ---------------------------------------------------------------------
 
