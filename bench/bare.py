@@ -1,11 +1,12 @@
 """The anchor for reads and long polls: a bare aiohttp handler serving fixed bytes.
 
-    python -m bench.bare --port P --body-file FILE --wait-index N
+    python -m bench.bare --port P --body-file FILE --wait-index N [--loop uvloop|asyncio]
 
 `GET /jobs` answers the file's bytes with the same content type and `waitIndex` header as
 the bridge: the cost of aiohttp alone, which the bridge's reads are measured against.
 With a `waitIndex` request header it first waits, like a bridge long poll, until
-`POST /fire`; `GET /parked` says how many wait. Nothing else: no logs, no metrics.
+`POST /fire`; `GET /parked` says how many wait. Nothing else: no logs, no metrics. It
+runs on the event loop it is told, so that each comparison has the bridge's own.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bench.processes import LOOPBACK
+from nomad_bridge.serve import event_loop_factory
 
 WAIT_CAP_S = 600.0
 
@@ -72,9 +74,17 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--body-file", type=Path, required=True)
     parser.add_argument("--wait-index", default="1")
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="asyncio")
     args = parser.parse_args()
     app = make_app(args.body_file.read_bytes(), args.wait_index)
-    web.run_app(app, host=LOOPBACK, port=args.port, access_log=None, print=None)
+    web.run_app(
+        app,
+        host=LOOPBACK,
+        port=args.port,
+        access_log=None,
+        print=None,
+        loop=event_loop_factory(args.loop)(),
+    )
 
 
 if __name__ == "__main__":

@@ -60,10 +60,11 @@ class Cluster:
         assert self.bridge is not None, "the bridge is not running"
         return self.bridge.url
 
-    async def start_bridge(self) -> Service:
-        """A fresh bridge process in front of the simulator, once `/ready`."""
+    async def start_bridge(self, settings: dict[str, str] | None = None) -> Service:
+        """A fresh bridge process in front of the simulator, once `/ready` (with `settings`,
+        BRIDGE_* variables, on top of the cluster's own)."""
         self.stop_bridge()
-        self.bridge = await self.spawn_bridge("bridge", self.bridge_env)
+        self.bridge = await self.spawn_bridge("bridge", self.bridge_env | (settings or {}))
         return self.bridge
 
     async def spawn_bridge(

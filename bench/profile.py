@@ -14,11 +14,16 @@ class Profile:
     read_connections: int = 32
     read_run_s: float = 3.0
     read_rounds: int = 3
-    read_variant: tuple[tuple[str, str], ...] = (("BRIDGE_ACCESS_LOG_READS", "false"),)
-    """Settings of a second bridge that takes a turn in every headline read round."""
     """Alternating bare/bridge runs; the median of each side is compared."""
-    growth_jobs: tuple[int, ...] = (10, 100, 1000)
+    read_variants: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+        ("asyncio", (("BRIDGE_EVENT_LOOP", "asyncio"),)),
+        ("reads_unlogged", (("BRIDGE_ACCESS_LOG_READS", "false"),)),
+    )
+    """Other bridges taking a turn in every headline read round, each against bare aiohttp
+    on its own event loop: asyncio's loop beside the default uvloop, and no read lines."""
+    growth_jobs: tuple[int, ...] = (10, 100, 200, 500, 1000, 5000)
     growth_run_s: float = 2.0
+    growth_rounds: int = 2
     naive_jobs: tuple[int, ...] = (10, 200, 1000)
     bridge_reads: int = 200
     """Sequential reads timed per size (bounded by `sequential_run_s` as well)."""
@@ -26,10 +31,15 @@ class Profile:
     sequential_run_s: float = 6.0
     waiter_jobs: int = 20
     waiter_counts: tuple[int, ...] = (100, 1000)
+    waiter_loops: tuple[str, ...] = ("uvloop", "asyncio")
+    """Each number of waiters on each loop (bridge and anchor on the same one); a loop that
+    is not installed is left out."""
     waiters_per_client: int = 2500
     mutation_jobs: int = 20
     mutation_rounds: int = 4
     startall_jobs: int = 200
+    access_lines: int = 100_000
+    """Lines written by the access-line micro-benchmark (`bench/accessline.py`)."""
     startall_latencies_s: tuple[float, ...] = (0.0, 0.005)
     """Added to every Nomad request: none (loopback), then 5 ms as across a network."""
     churn_jobs: tuple[int, ...] = (100, 1000, 5000)
@@ -48,8 +58,8 @@ FULL = Profile(
     name="full",
     read_run_s=5.0,
     read_rounds=6,
-    growth_jobs=(10, 100, 1000, 5000),
-    growth_run_s=5.0,
+    growth_run_s=4.0,
+    growth_rounds=3,
     bridge_reads=1000,
     naive_reads=50,
     sequential_run_s=30.0,
@@ -57,5 +67,6 @@ FULL = Profile(
     mutation_rounds=15,
     churn_run_s=15.0,
     churn_ladder_s=6.0,
+    access_lines=300_000,
     ui_changes=200,
 )

@@ -25,29 +25,37 @@ METHOD = """\
 `python -m bench` brings everything up itself on 127.0.0.1, each in its own process, on
 ports the kernel picks: the Nomad simulator (`nomad-bridge sim --seed DIR`, seeded with
 synthetic service jobs of 3 task groups x 1 allocation), the bridge (`nomad-bridge serve`,
-default settings, so with its JSON access log), the anchors, and the load generator
-({load_generator}). It stops every process itself, on success, failure, Ctrl-C or SIGTERM.
-Absolute numbers drift on this shared {cores}-core machine, so every figure is a ratio
-against an anchor measured in the same run, seconds apart:
+default settings, so with its JSON access log, on its default event loop: {event_loop}),
+the anchors, and the load generator ({load_generator}). It stops every process itself, on
+success, failure, Ctrl-C or SIGTERM. Absolute numbers drift on this shared {cores}-core
+machine, so every figure is a ratio against an anchor measured in the same run, seconds
+apart, and every anchor runs on the same event loop as the bridge it is compared with:
 
 - **Reads.** `GET /jobs` throughput of the bridge at {read_jobs} jobs against a bare aiohttp
   handler in its own process serving the very same bytes (`bench/bare.py`): same server
-  library, no bridge. Runs alternate (bare, bridge, bare, bridge…) at {connections}
-  connections and the medians are compared. The simulator's request counter is reset
+  library, same event loop, no bridge. Runs alternate (bare, bridge, bare, bridge…) at
+  {connections} connections and the medians are compared. In the same rounds, a bridge with
+  `BRIDGE_EVENT_LOOP=asyncio` against bare aiohttp on asyncio's loop, and a bridge with
+  `BRIDGE_ACCESS_LOG_READS=false`. The simulator's request counter is reset
   before and read after every bridge run, once the bridge has asked Nomad nothing for a
   second: `upstream_per_read` = Nomad requests ÷ reads (timers aside, see below).
+- **Access line.** `bench/accessline.py` writes {access_lines:,} access lines through the
+  bridge's logging set-up to /dev/null, in bursts, and divides the CPU time of the
+  producing thread (what the event loop pays) and of the whole process (the writer thread
+  too) by the lines; its anchor is the `LogRecord`-per-line way (`QueueHandler`,
+  `QueueListener`, `JsonFormatter`) in the same process.
 - **Naive.** Time per `GET /jobs` (median, one connection, sequential) of the bridge
   against `bench/naive_proxy.py`, what a straightforward port does on every read: list the
   jobs, then read every job and its summary (16 at a time, keep-alive pool).
-- **Waiters.** A fresh bridge in front of {waiter_jobs} jobs; client processes
+- **Waiters.** On each event loop, a fresh bridge in front of {waiter_jobs} jobs; client processes
   (`bench/waitclient.py`) open N long polls with the current `waitIndex` until the
   bridge's `bridge_long_polls_open` gauge shows all N parked. Then: the bridge's RSS
   (`VmRSS`) growth ÷ N, the Nomad requests the simulator received while they waited, and
   the bridge's TCP connections to Nomad before and during. One `updatecounts` through the
   bridge is the change; each waiter stamps the arrival of its full answer with the
   machine-wide monotonic clock, and wake-up = stamp - moment the change was sent. The
-  anchor: as many long polls on the bare handler (same bytes), each awaiting one
-  `asyncio.Event` that `POST /fire` sets: aiohttp's own floor for memory and fan-out.
+  anchor: as many long polls on the bare handler (same bytes, same loop), each awaiting
+  one `asyncio.Event` that `POST /fire` sets: aiohttp's own floor for memory and fan-out.
 - **Mutations.** Rounds alternate a `+1` `updatecounts` through the bridge and a `+1`
   register sent straight to Nomad, each on a quiet cluster. The direct change shows what the
   bridge's watch asks Nomad per change (list, job read, saved definition); the mutation's
@@ -77,17 +85,24 @@ against an anchor measured in the same run, seconds apart:
   each) until lag p99 reaches 1 s or a change is not seen within 10 s; then a bridge
   with no definition saved yet (a prefix of its own) is started, timed to `/ready`, and
   the fixed-rate run made at once, while it compares and writes every definition.
-- **Growth.** Read throughput (bridge and bare, same bytes) and the bridge's idle RSS at
-  each cluster size; wake-up time and memory at each number of waiters."""
+- **Growth.** Read throughput (bridge and bare, same bytes, same loop, alternating
+  rounds) and the bridge's idle RSS at each cluster size (`read_ratio_vs_bare_N`); wake-up
+  time and memory at each number of waiters, on each loop."""
 
 MEANINGS = """\
 - `read_ratio_vs_bare`: the share of plain aiohttp's read throughput the bridge keeps; 1.0
   would mean the bridge adds nothing per read beyond sending the bytes.
 - `read_cpu_ratio_vs_bare`: the same comparison in reads per CPU-second of the server,
   which does not depend on how much of the machine other work left the server.
+- `read_ratio_vs_bare_N`: the same at N jobs (the growth table).
+- `read_ratio_vs_bare_asyncio`: the same comparison with both on asyncio's own event loop
+  (`BRIDGE_EVENT_LOOP=asyncio`); `uvloop_speedup_bare` / `uvloop_speedup_bridge`: reads
+  per second on uvloop ÷ on asyncio, for bare aiohttp and for the bridge.
 - `read_ratio_vs_bare_reads_unlogged`: the same comparison for a second bridge, in the same
   rounds, run with `BRIDGE_ACCESS_LOG_READS=false` (successful reads not written to the
   access log; every other setting default): what the access log line costs.
+- `access_line_loop_us` / `access_line_total_us`: CPU per access line on the event loop /
+  in the whole process; `_record_` the same for a `LogRecord` per line (the anchor).
 - `upstream_per_read`: Nomad requests caused by one `GET /jobs`; 0 means reads never reach
   Nomad, however many clients read. Two timers ask Nomad with or without reads and are
   not charged to reads: the watch's index probe (an empty job list every
@@ -101,8 +116,14 @@ MEANINGS = """\
   blocking query is there with or without waiters.
 - `wake_p50_s` / `wake_p99_s`: from sending a count change to a waiter holding the new
   view, for the largest number of waiters measured.
+- `wake_p99_vs_bare`: the bridge's wake-up p99 ÷ the anchor's, as many waiters, same loop
+  (for the largest number of waiters; `_N` at N waiters, `_asyncio` on asyncio's loop).
+  The bridge's figure includes the change's own path (the count change, Nomad, the watch
+  reading the job) before any waiter can be answered, the anchor's one `POST /fire`;
+  `fanout_p99_vs_bare` compares the fan-out alone: p99 minus the first answer.
 - `bytes_per_waiter`: what one parked long poll costs the bridge in resident memory
-  (socket, request, handler task), measured as RSS growth; `_bare` for the anchor.
+  (socket, request, handler task), measured as RSS growth; `_bare` for the anchor,
+  `_vs_bare` the ratio.
 - `mutation_round_trips`: Nomad requests one uncontended count change makes itself;
   `watch_requests_per_change`: what the watch then asks to keep the view current
   (the same for a change made by anyone, bridge or not).
@@ -140,6 +161,12 @@ def _fmt(value: Any, key: str = "") -> str:
         return DASH
     if (key.endswith("_s") or "_ready_s_" in key) and isinstance(value, int | float):
         return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+    if key.endswith("_us"):
+        return f"{value:.2f} µs"
+    if key.startswith(
+        ("wake_p99_vs_bare", "fanout_p99_vs_bare", "bytes_per_waiter_vs_bare", "uvloop_speedup")
+    ):
+        return f"{value:.2f}x"
     if key.startswith(("naive_speedup", "startall")) or key.endswith("speedup"):
         return f"{value:,.0f}x" if value >= 10 else f"{value:.1f}x"
     if key.startswith("bytes_per_waiter") or "_bytes_per_change" in key:
@@ -167,8 +194,20 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 OTHER_FIGURES = {
     "read_cpu_ratio_vs_bare": "`GET /jobs` per server CPU-second, bridge ÷ bare",
+    "read_ratio_vs_bare_asyncio": "`GET /jobs` throughput ÷ bare, same rounds, both on "
+    "asyncio's loop (`BRIDGE_EVENT_LOOP=asyncio`)",
+    "uvloop_speedup_bare": "bare aiohttp reads per second, uvloop ÷ asyncio",
+    "uvloop_speedup_bridge": "bridge reads per second, uvloop ÷ asyncio",
     "read_ratio_vs_bare_reads_unlogged": "`GET /jobs` throughput ÷ bare, same rounds, bridge "
     "with `BRIDGE_ACCESS_LOG_READS=false`",
+    "access_line_total_us": "CPU per access line, whole process (writer thread included)",
+    "access_line_record_loop_us": "anchor: event-loop CPU per line, a `LogRecord` each",
+    "access_line_record_total_us": "anchor: CPU per line in all, a `LogRecord` each",
+    "wake_p99_vs_bare_asyncio": "wake-up p99 ÷ bare, both on asyncio's loop",
+    "fanout_p99_vs_bare": "fan-out alone (p99 - first answer), bridge ÷ bare, as many waiters",
+    "fanout_p99_vs_bare_asyncio": "fan-out alone ÷ bare, both on asyncio's loop",
+    "bytes_per_waiter_vs_bare_asyncio": "memory per waiter ÷ bare, both on asyncio's loop",
+    "bytes_per_waiter": "bridge memory per waiter (RSS growth)",
     "wake_p50_s": "wake-up p50",
     "wake_p99_bare_s": "anchor: wake-up p99 of bare aiohttp, as many waiters",
     "bytes_per_waiter_bare": "anchor: memory per waiter of bare aiohttp",
@@ -205,6 +244,12 @@ def _churn_figure(key: str) -> str | None:
 def _other_figure(key: str) -> str | None:
     if key.startswith("churn_"):
         return _churn_figure(key)
+    per_count = re.fullmatch(r"(wake_p99|bytes_per_waiter)_vs_bare_(\d+)(_asyncio)?", key)
+    if per_count is not None:
+        what, count, on_asyncio = per_count.groups()
+        figure = "wake-up p99" if what == "wake_p99" else "memory per waiter"
+        where = ", asyncio's loop" if on_asyncio else ""
+        return f"{figure} ÷ bare, {int(count):,} waiters{where}"
     if key.startswith("naive_speedup_"):
         return f"time per read, naive proxy ÷ bridge, {key.rsplit('_', 1)[1]} jobs"
     startall = re.fullmatch(r"startall_(\d+)_speedup(?:_(\d+)ms)?", key)
@@ -288,6 +333,7 @@ def _growth_tables(summary: dict[str, Any]) -> str:
     waiters = _table(
         [
             "Waiters",
+            "Loop",
             "Answered",
             "Wake p50",
             "Wake p99 (bare)",
@@ -298,6 +344,7 @@ def _growth_tables(summary: dict[str, Any]) -> str:
         [
             [
                 f"{r['waiters']:,}",
+                r.get("loop", DASH),
                 f"{r['answered']:,}",
                 _fmt(r["wake_p50_s"], "_s"),
                 f"{_fmt(r['wake_p99_s'], '_s')} ({_fmt(r['bare']['wake_p99_s'], '_s')})",
@@ -336,9 +383,10 @@ def _growth_tables(summary: dict[str, Any]) -> str:
             for r in [*growth.get("churn", []), *growth.get("churn_ladder", [])]
         ],
     )
+    loop = growth["jobs"][0].get("loop", DASH) if growth["jobs"] else DASH
     return "\n\n".join(
         [
-            "By cluster size:",
+            f"By cluster size (bridge and bare aiohttp both on {loop}):",
             jobs,
             "Against the naive proxy:",
             naive,
@@ -358,6 +406,8 @@ def markdown(summary: dict[str, Any]) -> str:
     method = METHOD.format(
         load_generator=tool,
         cores=machine["cores"],
+        event_loop=machine.get("event_loop", "asyncio"),
+        access_lines=profile.get("access_lines", 0),
         connections=profile["read_connections"],
         read_jobs=profile["read_jobs"],
         waiter_jobs=profile["waiter_jobs"],
@@ -375,7 +425,9 @@ def markdown(summary: dict[str, Any]) -> str:
         f"<!-- Generated by `python -m bench` ({summary['profile']}); edit bench/report.py "
         "or bench/findings.md, not this file. -->",
         f"Run `{summary['profile']}` of {summary['date']}, {summary['wall_s']:.0f} s wall time, on "
-        f"{machine['cores']} cores, Python {machine['python']}, aiohttp {machine['aiohttp']}, "
+        f"{machine['cores']} cores, Python {machine['python']}, aiohttp {machine['aiohttp']} "
+        f"(HTTP parser: {machine.get('http_parser', DASH)}), event loop "
+        f"{machine.get('event_loop', DASH)} (uvloop {machine.get('uvloop') or DASH}), "
         f"load from {tool}.",
         "## Figures and goals",
         _figures_table(summary),

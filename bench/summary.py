@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import math
 import os
 import platform
+import re
 import shutil
+import statistics
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,12 +20,15 @@ import aiohttp
 from bench.load import load_tool
 from bench.profile import Profile
 from bench.run import Outcome
-from bench.stats import percentile
+from bench.stats import percentile, ratio
+from nomad_bridge.serve import http_parser_in_c
+from nomad_bridge.settings import default_event_loop
 
 NAN = math.nan
-BYTES_PER_WAITER_GOAL = 5_000
-VARIANT_KEY = "read_ratio_vs_bare_reads_unlogged"
-"""The headline read ratio of a bridge run with `BRIDGE_ACCESS_LOG_READS=false`."""
+READ_RATIO_GOAL = 0.8
+WAKE_VS_BARE_GOAL = 1.3
+BYTES_PER_WAITER_VS_BARE_GOAL = 1.15
+ACCESS_LINE_LOOP_GOAL_US = 5.0
 
 
 @dataclass(frozen=True)
@@ -40,8 +46,8 @@ GOALS = (
     Goal(
         "read_ratio_vs_bare",
         "`GET /jobs` throughput, bridge ÷ bare aiohttp",
-        "≥ 0.8",
-        lambda v: v >= 0.8,
+        f"≥ {READ_RATIO_GOAL}",
+        lambda v: v >= READ_RATIO_GOAL,
     ),
     Goal("upstream_per_read", "Nomad requests per `GET /jobs`", "0", lambda v: v == 0),
     Goal(
@@ -65,16 +71,28 @@ GOALS = (
         True,
     ),
     Goal(
-        "bytes_per_waiter",
-        "bridge memory per waiter (RSS growth)",
-        "≤ 5 KB",
-        lambda v: v <= BYTES_PER_WAITER_GOAL,
+        "wake_p99_vs_bare",
+        "wake-up p99, bridge ÷ bare aiohttp, as many waiters",
+        f"≤ {WAKE_VS_BARE_GOAL}x",
+        lambda v: v <= WAKE_VS_BARE_GOAL,
+    ),
+    Goal(
+        "bytes_per_waiter_vs_bare",
+        "memory per parked long poll (RSS growth), bridge ÷ bare aiohttp",
+        f"≤ {BYTES_PER_WAITER_VS_BARE_GOAL}x",
+        lambda v: v <= BYTES_PER_WAITER_VS_BARE_GOAL,
     ),
     Goal(
         "mutation_round_trips",
         "Nomad requests per uncontended `updatecounts`",
         "2",
         lambda v: v == 2,
+    ),
+    Goal(
+        "access_line_loop_us",
+        "event-loop CPU per access line (`bench/accessline.py`)",
+        f"< {ACCESS_LINE_LOOP_GOAL_US:.0f} µs",
+        lambda v: v < ACCESS_LINE_LOOP_GOAL_US,
     ),
     Goal(
         "ui_render_ms_1000",
@@ -170,6 +188,25 @@ def churn_figures(outcome: Outcome) -> dict[str, Any]:
     return figures
 
 
+def _read_ratio_goal(key: str) -> Goal:
+    jobs = int(key.rsplit("_", 1)[1])
+    return Goal(
+        key,
+        f"`GET /jobs` throughput, bridge ÷ bare aiohttp, {jobs:,} jobs",
+        f"≥ {READ_RATIO_GOAL}",
+        lambda v: v >= READ_RATIO_GOAL,
+    )
+
+
+def _all_goals(figures: dict[str, Any]) -> list[Goal]:
+    """The fixed goals, then one read ratio goal per cluster size of the growth table."""
+    sizes = sorted(
+        (key for key in figures if re.fullmatch(r"read_ratio_vs_bare_\d+", key)),
+        key=lambda key: int(key.rsplit("_", 1)[1]),
+    )
+    return [*GOALS, *(_read_ratio_goal(key) for key in sizes), *CHURN_GOALS]
+
+
 def _wrk_version() -> str | None:
     if not shutil.which("wrk"):
         return None
@@ -188,7 +225,17 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "load_generator": load_tool(),
         "wrk": _wrk_version(),
+        "event_loop": default_event_loop(),
+        "uvloop": _version_of("uvloop"),
+        "http_parser": "c" if http_parser_in_c() else "python",
     }
+
+
+def _version_of(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def _clean(value: Any) -> Any:
@@ -202,27 +249,62 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def headline(outcome: Outcome) -> dict[str, Any]:
+def _read_figures(outcome: Outcome) -> dict[str, Any]:
     figures: dict[str, Any] = {}
-    if outcome.reads is not None:
-        figures["read_ratio_vs_bare"] = outcome.reads.ratio
-        figures["read_cpu_ratio_vs_bare"] = outcome.reads.cpu_ratio
-        if outcome.reads.variant_runs:
-            figures[VARIANT_KEY] = outcome.reads.variant_ratio
-        figures["upstream_per_read"] = outcome.reads.upstream_per_read
+    reads = outcome.reads
+    if reads is not None:
+        figures["read_ratio_vs_bare"] = reads.ratio
+        figures["read_cpu_ratio_vs_bare"] = reads.cpu_ratio
+        for name in reads.variant_settings:
+            figures[f"read_ratio_vs_bare_{name}"] = reads.variant_ratio(name)
+        asyncio_variant = reads.variant_settings.get("asyncio")
+        if asyncio_variant is not None and reads.loop == "uvloop":
+            figures["uvloop_speedup_bare"] = ratio(
+                reads.bare_rps, statistics.median(r.rps for r in reads.bare_on("asyncio"))
+            )
+            figures["uvloop_speedup_bridge"] = ratio(
+                reads.bridge_rps, statistics.median(r.rps for r in reads.variants["asyncio"])
+            )
+        figures["upstream_per_read"] = reads.upstream_per_read
+    for growth in outcome.growth:
+        figures[f"read_ratio_vs_bare_{growth.jobs}"] = growth.ratio
+    return figures
+
+
+def _waiter_figures(outcome: Outcome) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    if not outcome.waiters:
+        return figures
+    default_loop = outcome.waiters[0].loop
+    on_default = [w for w in outcome.waiters if w.loop == default_loop]
+    biggest = max(on_default, key=lambda w: w.waiters)
+    figures |= {
+        "waiters": biggest.waiters,
+        "upstream_in_flight_for_waiters": biggest.upstream_caused,
+        "wake_p50_s": percentile(biggest.bridge.latencies_s, 0.50),
+        "wake_p99_s": percentile(biggest.bridge.latencies_s, 0.99),
+        "bytes_per_waiter": biggest.bridge.bytes_per_waiter,
+        "wake_p99_bare_s": percentile(biggest.bare.latencies_s, 0.99),
+        "bytes_per_waiter_bare": biggest.bare.bytes_per_waiter,
+    }
+    for result in outcome.waiters:
+        row = result.to_json()
+        suffix = f"_{result.waiters}" + ("" if result.loop == default_loop else f"_{result.loop}")
+        figures[f"wake_p99_vs_bare{suffix}"] = row["wake_p99_vs_bare"]
+        figures[f"bytes_per_waiter_vs_bare{suffix}"] = row["bytes_per_waiter_vs_bare"]
+        if result.waiters == biggest.waiters:
+            loop_suffix = "" if result.loop == default_loop else f"_{result.loop}"
+            figures[f"wake_p99_vs_bare{loop_suffix}"] = row["wake_p99_vs_bare"]
+            figures[f"fanout_p99_vs_bare{loop_suffix}"] = row["fanout_p99_vs_bare"]
+            figures[f"bytes_per_waiter_vs_bare{loop_suffix}"] = row["bytes_per_waiter_vs_bare"]
+    return figures
+
+
+def headline(outcome: Outcome) -> dict[str, Any]:
+    figures = _read_figures(outcome)
     for naive in outcome.naive:
         figures[f"naive_speedup_{naive.jobs}"] = naive.speedup
-    if outcome.waiters:
-        biggest = max(outcome.waiters, key=lambda w: w.waiters)
-        figures |= {
-            "waiters": biggest.waiters,
-            "upstream_in_flight_for_waiters": biggest.upstream_caused,
-            "wake_p50_s": percentile(biggest.bridge.latencies_s, 0.50),
-            "wake_p99_s": percentile(biggest.bridge.latencies_s, 0.99),
-            "bytes_per_waiter": biggest.bridge.bytes_per_waiter,
-            "wake_p99_bare_s": percentile(biggest.bare.latencies_s, 0.99),
-            "bytes_per_waiter_bare": biggest.bare.bytes_per_waiter,
-        }
+    figures |= _waiter_figures(outcome)
     if outcome.count_changes is not None:
         changes = outcome.count_changes.to_json()
         figures |= {
@@ -234,6 +316,14 @@ def headline(outcome: Outcome) -> dict[str, Any]:
     for startall in outcome.startall:
         delay = f"_{startall.nomad_latency_s * 1e3:.0f}ms" if startall.nomad_latency_s else ""
         figures[f"startall_{startall.jobs}_speedup{delay}"] = startall.speedup
+    if outcome.access_line is not None:
+        line = outcome.access_line
+        figures |= {
+            "access_line_loop_us": line.loop_us,
+            "access_line_total_us": line.total_us,
+            "access_line_record_loop_us": line.record_loop_us,
+            "access_line_record_total_us": line.record_total_us,
+        }
     if outcome.ui is not None:
         figures |= outcome.ui.figures()
     return figures | churn_figures(outcome)
@@ -241,7 +331,7 @@ def headline(outcome: Outcome) -> dict[str, Any]:
 
 def goals(figures: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
-    for goal in (*GOALS, *CHURN_GOALS):
+    for goal in _all_goals(figures):
         value = figures.get(goal.key)
         unmeasured = value is None or (isinstance(value, float) and math.isnan(value))
         small = goal.at_goal_scale and figures.get("waiters", 0) < WAITERS_GOAL
@@ -273,6 +363,7 @@ def summarize(outcome: Outcome, profile: Profile, wall_s: float) -> dict[str, An
                     {
                         "jobs": r.jobs,
                         "body_bytes": r.body_bytes,
+                        "loop": r.loop,
                         "bridge_rps": r.bridge_rps,
                         "bare_rps": r.bare_rps,
                         "ratio": r.ratio,
@@ -298,6 +389,7 @@ def summarize(outcome: Outcome, profile: Profile, wall_s: float) -> dict[str, An
                 "growth_reads": [r.to_json() for r in outcome.growth],
                 "count_changes": outcome.count_changes.to_json() if outcome.count_changes else None,
                 "startall": [s.to_json() for s in outcome.startall],
+                "access_line": outcome.access_line.to_json() if outcome.access_line else None,
                 "ui": outcome.ui.to_json() if outcome.ui else None,
                 "profile": vars(profile),
             },

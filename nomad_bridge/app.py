@@ -10,15 +10,13 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
-from nomad_bridge.api.auth import token_middleware
+from nomad_bridge.api.auth import token_check
 from nomad_bridge.api.context import BRIDGE, Bridge
 from nomad_bridge.api.metrics import Metrics
-from nomad_bridge.api.observe import observe_middleware
-from nomad_bridge.api.problems import problem_middleware
+from nomad_bridge.api.observe import Observer
 from nomad_bridge.api.routes import ROUTES
-from nomad_bridge.api.routing import add_routes
+from nomad_bridge.api.routing import OBSERVE, add_routes
 from nomad_bridge.jobs.catalog import JobCatalog
 from nomad_bridge.jobs.definitions import DefinitionStore
 from nomad_bridge.jobs.live import LiveView
@@ -57,15 +55,14 @@ class NomadRequestObserver:
 
 def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.Application:
     metrics = Metrics()
-    middlewares: list[Middleware] = [
-        observe_middleware(metrics, log_reads=settings.access_log_reads),
-        problem_middleware,
-    ]
-    require_token = token_middleware(settings.tokens)
-    if require_token is not None:
-        middlewares.append(require_token)
-    app = web.Application(middlewares=middlewares, client_max_size=settings.body_limit_bytes)
+    observe = Observer(
+        metrics, log_reads=settings.access_log_reads, authorize=token_check(settings.tokens)
+    )
+    # No middleware: every route's handler is observed instead (api/observe.py says why).
+    app = web.Application(client_max_size=settings.body_limit_bytes)
+    app[OBSERVE] = observe
     add_routes(app, settings, ROUTES)
+    app.router.register_resource(observe.unmatched())
 
     async def services(app: web.Application) -> AsyncIterator[None]:
         client = NomadClient(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -92,23 +93,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     from nomad_bridge.settings import BridgeSettings
 
     settings = BridgeSettings()
-    configure_logging(settings.log_level)
+    log_writer = configure_logging(settings.log_level)
     if args.command == "serve":
-        import asyncio
-
         from nomad_bridge.nomad import NomadSettings
-        from nomad_bridge.serve import serve
+        from nomad_bridge.serve import EventLoopUnavailable, run_on_event_loop, serve
 
-        asyncio.run(
-            serve(
-                settings,
-                NomadSettings(),
-                host=args.host,
-                port=args.port,
-                embedded_sim=args.sim,
-                sim_seed_dir=args.seed if args.seed.is_dir() else None,
+        try:
+            run_on_event_loop(
+                settings.event_loop,
+                serve(
+                    settings,
+                    NomadSettings(),
+                    host=args.host,
+                    port=args.port,
+                    embedded_sim=args.sim,
+                    sim_seed_dir=args.seed if args.seed.is_dir() else None,
+                ),
             )
-        )
+        except EventLoopUnavailable as error:
+            log = logging.getLogger(__name__)
+            log.error("event_loop_unavailable", extra={"detail": str(error)})
+            return 2
+        finally:
+            log_writer.stop()  # every line still queued is written before exit
         return 0
     if args.command == "sim":
         from nomad_bridge.sim import SimConfig, run

@@ -6,6 +6,7 @@ in `nomad_bridge.nomad.settings`, so that the bridge reads them exactly as Nomad
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,6 +15,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from nomad_bridge.jobs.view import FlagKeys
 from nomad_bridge.nomad.client import DEFAULT_TIMEOUT_S
+
+EventLoop = Literal["uvloop", "asyncio"]
+
+
+def default_event_loop() -> EventLoop:
+    """uvloop where it is installed (a dependency on Linux and macOS), else asyncio's own."""
+    return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
 
 
 class BridgeSettings(BaseSettings):
@@ -100,6 +108,11 @@ class BridgeSettings(BaseSettings):
         "errors are logged (metrics still count every request).",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    event_loop: EventLoop = Field(
+        default_factory=default_event_loop,
+        description="The event loop `serve` runs on: `uvloop` (the default where installed) "
+        "or `asyncio` (the standard library's).",
+    )
 
     @field_validator("tokens", mode="before")
     @classmethod

@@ -51,8 +51,11 @@ import inspect
 import json
 import os
 import resource
+import socket
+import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar, overload
 
@@ -303,3 +306,60 @@ def room_for_connections(connections: int) -> None:
     if hard != resource.RLIM_INFINITY and hard < needed:
         pytest.skip(f"RLIMIT_NOFILE hard limit {hard} < {needed}")
     resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
+# --- bridge processes --------------------------------------------------------------------------
+
+Served = tuple[asyncio.subprocess.Process, str]
+
+
+@asynccontextmanager
+async def served_bridge_process(
+    *, stderr: int = asyncio.subprocess.DEVNULL, **settings: str
+) -> AsyncIterator[Served]:
+    """`nomad-bridge serve --sim` seeded with deploy/jobs, with BRIDGE_* `settings` and none
+    of this machine's NOMAD_*/BRIDGE_*; yields the process and its URL, killed on the way
+    out if still running. `stderr=PIPE` hands its log over, unread until the test reads."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOMAD_", "BRIDGE_"))}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "nomad_bridge", "serve", "--sim", "--port", str(port),
+        "--seed", str(EXAMPLE_JOBS_DIR),
+        cwd=EXAMPLE_JOBS_DIR.parents[1], env=env | settings,
+        stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
+    )  # fmt: skip
+    try:
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+def free_port() -> int:
+    """A loopback port the kernel says is free right now (for a process the test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+BATCH_JOBS = {
+    job["ID"]
+    for job in (json.loads(path.read_text())["Job"] for path in EXAMPLE_JOBS_DIR.glob("*.json"))
+    if job.get("Type") == "batch"
+}
+"""The seeded jobs that run once and complete (the others keep running)."""
+
+
+def at_rest(views: list[dict[str, Any]]) -> bool:
+    """Whether every seeded job's allocations have done what they will do: after this, the
+    view (a separate process's simulator) changes only when someone acts."""
+    for job in views:
+        for group in job["taskGroups"]:
+            summary, count = group["summary"], group["count"]
+            if summary["queued"] or summary["starting"]:
+                return False
+            done = summary["complete"] if job["name"] in BATCH_JOBS else summary["running"]
+            if done != count or (job["name"] in BATCH_JOBS and summary["running"]):
+                return False
+    return bool(views)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from bench.measures import Bench
 from bench.nomad_http import SimNomad
 from bench.processes import Service, free_port, python_module, rss_bytes, wait_http_ok
 from bench.stats import ratio
+from nomad_bridge.settings import EventLoop, default_event_loop
 
 BARE_READY_TIMEOUT_S = 30.0
 WARM_UP_S = 0.5
@@ -26,8 +27,9 @@ BACKGROUND = ("GET /v1/vars", "GET /v1/var/")
 
 
 @asynccontextmanager
-async def bare_server(bench: Bench, steady: Steady) -> AsyncIterator[Service]:
-    """The anchor: its own process answering `GET /jobs` with the bridge's exact bytes."""
+async def bare_server(bench: Bench, steady: Steady, loop: EventLoop) -> AsyncIterator[Service]:
+    """The anchor: its own process answering `GET /jobs` with the bridge's exact bytes, on
+    the event loop of the bridge it is compared with."""
     body_file = bench.workdir / f"body-{steady.wait_index}-{len(steady.body)}.json"
     body_file.write_bytes(steady.body)
     port = free_port()
@@ -39,8 +41,10 @@ async def bare_server(bench: Bench, steady: Steady) -> AsyncIterator[Service]:
         str(body_file),
         "--wait-index",
         str(steady.wait_index),
+        "--loop",
+        loop,
     )
-    service = bench.procs.spawn("bare", argv, port=port)
+    service = bench.procs.spawn(f"bare-{loop}", argv, port=port)
     try:
         await wait_http_ok(service, "/health", BARE_READY_TIMEOUT_S)
         yield service
@@ -48,36 +52,75 @@ async def bare_server(bench: Bench, steady: Steady) -> AsyncIterator[Service]:
         bench.procs.stop(service)
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A second bridge with other settings, measured in the same rounds against the bare
+    anchor on its own event loop."""
+
+    name: str
+    settings: dict[str, str]
+    loop: EventLoop
+
+
+Settings = tuple[tuple[str, str], ...]
+
+
+def variants_of(named: tuple[tuple[str, Settings], ...]) -> list[Variant]:
+    """The profile's variants, each on the event loop its settings choose; one that would
+    be the default bridge itself (asyncio where uvloop is not installed) is left out."""
+    default = default_event_loop()
+    found = []
+    for name, settings in named:
+        chosen = dict(settings)
+        loop = chosen.get("BRIDGE_EVENT_LOOP", default)
+        if chosen == {"BRIDGE_EVENT_LOOP": default} or loop not in (default, "asyncio"):
+            continue
+        found.append(Variant(name, chosen, "uvloop" if loop == "uvloop" else "asyncio"))
+    return found
+
+
 def _reads_per_cpu_s(runs: list[LoadResult]) -> float:
     return statistics.median(ratio(run.rps, run.server_cpu) for run in runs)
 
 
+def _rps(runs: list[LoadResult]) -> float:
+    return statistics.median(run.rps for run in runs) if runs else math.nan
+
+
 @dataclass(frozen=True)
 class ReadComparison:
+    """The bridge (default settings, on `loop`) against bare aiohttp on the same loop, at
+    one cluster size; with variants, other bridges and their anchors in the same rounds."""
+
     jobs: int
     body_bytes: int
+    loop: EventLoop
     bridge: list[LoadResult]
     bare: list[LoadResult]
     upstream_requests: int
     upstream_paths: dict[str, int]
     bridge_rss_bytes: int
-    variant: dict[str, str] = field(default_factory=dict)
-    variant_runs: list[LoadResult] = field(default_factory=list)
+    variants: dict[str, list[LoadResult]] = field(default_factory=dict)
+    variant_settings: dict[str, Variant] = field(default_factory=dict)
+    bare_by_loop: dict[str, list[LoadResult]] = field(default_factory=dict)
 
-    @property
-    def variant_ratio(self) -> float:
-        """The variant bridge's throughput ÷ bare, from the same rounds (NaN without one)."""
-        if not self.variant_runs:
+    def variant_ratio(self, name: str) -> float:
+        """A variant bridge's throughput ÷ bare on that variant's loop (NaN without it)."""
+        variant = self.variant_settings.get(name)
+        if variant is None:
             return math.nan
-        return ratio(statistics.median(run.rps for run in self.variant_runs), self.bare_rps)
+        return ratio(_rps(self.variants[name]), _rps(self.bare_on(variant.loop)))
+
+    def bare_on(self, loop: str) -> list[LoadResult]:
+        return self.bare if loop == self.loop else self.bare_by_loop.get(loop, [])
 
     @property
     def bridge_rps(self) -> float:
-        return statistics.median(run.rps for run in self.bridge)
+        return _rps(self.bridge)
 
     @property
     def bare_rps(self) -> float:
-        return statistics.median(run.rps for run in self.bare)
+        return _rps(self.bare)
 
     @property
     def ratio(self) -> float:
@@ -98,7 +141,7 @@ class ReadComparison:
         """How many times the watch may have asked Nomad on its own timer (its index probe,
         every `BRIDGE_WATCH_PROBE_S`) while the reads ran."""
         seconds = sum(run.elapsed_s for run in self.bridge)
-        watches = 2 if self.variant else 1  # the variant bridge has its own watch
+        watches = 1 + len(self.variants)  # every variant bridge has its own watch
         return watches * math.ceil(seconds / WATCH_RENEWAL_S)
 
     @property
@@ -118,6 +161,7 @@ class ReadComparison:
         return {
             "jobs": self.jobs,
             "body_bytes": self.body_bytes,
+            "loop": self.loop,
             "bridge_rps": self.bridge_rps,
             "bare_rps": self.bare_rps,
             "ratio": self.ratio,
@@ -129,12 +173,31 @@ class ReadComparison:
             "background_requests": self.background_requests,
             "upstream_per_read": self.upstream_per_read,
             "bridge_rss_bytes": self.bridge_rss_bytes,
-            "variant": self.variant,
-            "variant_ratio": self.variant_ratio,
-            "variant_runs": [run.to_json() for run in self.variant_runs],
+            "variants": {
+                name: {
+                    "settings": variant.settings,
+                    "loop": variant.loop,
+                    "ratio": self.variant_ratio(name),
+                    "bridge_rps": _rps(self.variants[name]),
+                    "runs": [run.to_json() for run in self.variants[name]],
+                }
+                for name, variant in self.variant_settings.items()
+            },
             "bridge_runs": [run.to_json() for run in self.bridge],
             "bare_runs": [run.to_json() for run in self.bare],
+            "bare_runs_by_loop": {
+                loop: [run.to_json() for run in runs] for loop, runs in self.bare_by_loop.items()
+            },
         }
+
+
+@dataclass
+class _Server:
+    """One server taking a turn in every round, and the runs it got."""
+
+    service: Service
+    runs: list[LoadResult] = field(default_factory=list)
+    counts_upstream: bool = False
 
 
 async def compare_reads(
@@ -144,96 +207,81 @@ async def compare_reads(
     *,
     run_s: float,
     rounds: int,
-    variant: dict[str, str] | None = None,
+    variants: list[Variant] | None = None,
 ) -> ReadComparison:
     """Alternate bare and bridge runs (`rounds` each) so drift hits both sides alike; count
-    the Nomad requests the simulator received during the bridge's runs. With `variant`
-    (BRIDGE_* settings), a second bridge so configured takes a turn in every round too."""
+    the Nomad requests the simulator received during the bridge's runs. Each variant bridge
+    (other BRIDGE_* settings) takes a turn in every round too, next to a bare anchor on its
+    own event loop."""
     assert cluster.bridge is not None
-    bridge, sim = cluster.bridge, SimNomad(bench.http, cluster.sim.url)
-    rss = rss_bytes(bridge.pid)
-    bridge_runs: list[LoadResult] = []
-    bare_runs: list[LoadResult] = []
-    variant_runs: list[LoadResult] = []
+    loop = default_event_loop()
+    variants = variants or []
+    sim = SimNomad(bench.http, cluster.sim.url)
+    rss = rss_bytes(cluster.bridge.pid)
     upstream: dict[str, int] = {}
-    other = await cluster.spawn_bridge("bridge-variant", variant) if variant else None
-    try:
+    async with AsyncExitStack() as stack:
+        others = {}
+        for variant in variants:
+            others[variant.name] = _Server(
+                await cluster.spawn_bridge(f"bridge-{variant.name}", variant.settings)
+            )
+            stack.callback(bench.procs.stop, others[variant.name].service)
         await cluster.steady(bench.http)
         await cluster.upstream_quiet(bench.http)
-        async with bare_server(bench, steady) as bare:
-            await _alternate(
-                bench,
-                sim,
-                bare,
-                bridge,
-                other,
-                run_s,
-                rounds,
-                (bare_runs, bridge_runs, variant_runs),
-                upstream,
-            )
-    finally:
-        if other is not None:
-            bench.procs.stop(other)
+        anchors = {}
+        for anchor_loop in dict.fromkeys([loop, *(v.loop for v in variants)]):
+            service = await stack.enter_async_context(bare_server(bench, steady, anchor_loop))
+            anchors[anchor_loop] = _Server(service)
+        bridge = _Server(cluster.bridge, counts_upstream=True)
+        order = [anchors[loop], bridge]
+        for variant in variants:
+            if anchors[variant.loop] not in order:
+                order.append(anchors[variant.loop])
+            order.append(others[variant.name])
+        await _alternate(bench, sim, order, run_s, rounds, upstream)
     return ReadComparison(
         jobs=len(cluster.job_ids),
         body_bytes=len(steady.body),
-        bridge=bridge_runs,
-        bare=bare_runs,
+        loop=loop,
+        bridge=bridge.runs,
+        bare=anchors[loop].runs,
         upstream_requests=sum(upstream.values()),
         upstream_paths=upstream,
         bridge_rss_bytes=rss,
-        variant=variant or {},
-        variant_runs=variant_runs,
+        variants={name: server.runs for name, server in others.items()},
+        variant_settings={variant.name: variant for variant in variants},
+        bare_by_loop={name: server.runs for name, server in anchors.items() if name != loop},
     )
 
 
 async def _alternate(
     bench: Bench,
     sim: SimNomad,
-    bare: Service,
-    bridge: Service,
-    other: Service | None,
+    servers: list[_Server],
     run_s: float,
     rounds: int,
-    runs: tuple[list[LoadResult], list[LoadResult], list[LoadResult]],
     upstream: dict[str, int],
 ) -> None:
-    bare_runs, bridge_runs, variant_runs = runs
     connections = bench.profile.read_connections
-    for target in (bare, bridge, *([other] if other else [])):  # warm up every server
+    for server in servers:  # warm up every server
         await drive(
-            f"{target.url}/jobs",
-            server_pid=target.pid,
+            f"{server.service.url}/jobs",
+            server_pid=server.service.pid,
             connections=connections,
             duration_s=WARM_UP_S,
         )
     for _ in range(rounds):
-        bare_runs.append(
-            await drive(
-                f"{bare.url}/jobs",
-                server_pid=bare.pid,
-                connections=connections,
-                duration_s=run_s,
-            )
-        )
-        await sim.reset_counts()
-        bridge_runs.append(
-            await drive(
-                f"{bridge.url}/jobs",
-                server_pid=bridge.pid,
-                connections=connections,
-                duration_s=run_s,
-            )
-        )
-        for path, n in (await sim.request_counts()).items():
-            upstream[path] = upstream.get(path, 0) + n
-        if other is not None:
-            variant_runs.append(
+        for server in servers:
+            if server.counts_upstream:
+                await sim.reset_counts()
+            server.runs.append(
                 await drive(
-                    f"{other.url}/jobs",
-                    server_pid=other.pid,
+                    f"{server.service.url}/jobs",
+                    server_pid=server.service.pid,
                     connections=connections,
                     duration_s=run_s,
                 )
             )
+            if server.counts_upstream:
+                for path, n in (await sim.request_counts()).items():
+                    upstream[path] = upstream.get(path, 0) + n

@@ -21,6 +21,7 @@ from bench.measures.reads import bare_server
 from bench.nomad_http import SimNomad
 from bench.processes import python_module, rss_bytes, running_tool, tcp_connections_to
 from bench.stats import percentile, ratio
+from nomad_bridge.settings import EventLoop
 
 PARK_TIMEOUT_S = 120.0
 PARK_POLL_S = 0.2
@@ -53,6 +54,10 @@ class Wake:
             "wake_p50_s": percentile(samples, 0.50),
             "wake_p99_s": percentile(samples, 0.99),
             "wake_max_s": max(samples) if samples else math.nan,
+            "wake_first_s": min(samples) if samples else math.nan,
+            # p99 - first answer: the fan-out alone, without the change's own path (for the
+            # bridge: the count change, Nomad, the watch's read; for bare: one POST)
+            "fanout_p99_s": percentile(samples, 0.99) - min(samples) if samples else math.nan,
             "rss_before_bytes": self.rss_before_bytes,
             "rss_parked_bytes": self.rss_parked_bytes,
             "bytes_per_waiter": self.bytes_per_waiter,
@@ -63,6 +68,7 @@ class Wake:
 class WaiterResult:
     waiters: int
     jobs: int
+    loop: str
     bridge: Wake
     bare: Wake
     upstream_issued_while_waiting: int
@@ -81,9 +87,11 @@ class WaiterResult:
         return {
             "waiters": self.waiters,
             "jobs": self.jobs,
+            "loop": self.loop,
             **bridge,
             "bare": bare,
             "wake_p99_vs_bare": ratio(bridge["wake_p99_s"], bare["wake_p99_s"]),
+            "fanout_p99_vs_bare": ratio(bridge["fanout_p99_s"], bare["fanout_p99_s"]),
             "bytes_per_waiter_vs_bare": ratio(bridge["bytes_per_waiter"], bare["bytes_per_waiter"]),
             "upstream_issued_while_waiting": self.upstream_issued_while_waiting,
             "upstream_connections_before": self.upstream_connections_before,
@@ -181,12 +189,13 @@ async def _open_long_polls(http: aiohttp.ClientSession, bridge_url: str) -> int:
 
 
 async def measure_waiters(
-    bench: Bench, cluster: Cluster, count: int, round_no: int
+    bench: Bench, cluster: Cluster, count: int, round_no: int, loop: EventLoop
 ) -> WaiterResult:
     """`count` long polls on a fresh bridge, woken by one `updatecounts` through it; then
-    as many on the bare anchor serving the same bytes, woken by its `POST /fire`."""
+    as many on the bare anchor serving the same bytes, woken by its `POST /fire`: both on
+    the event loop `loop`."""
     http = bench.http
-    bridge = await cluster.start_bridge()
+    bridge = await cluster.start_bridge({"BRIDGE_EVENT_LOOP": loop})
     steady = await cluster.steady(http)
     sim = SimNomad(http, cluster.sim.url)
     await _warm_up(http, f"{bridge.url}/jobs", steady.wait_index)
@@ -216,7 +225,7 @@ async def measure_waiters(
         change=count_change,
     )
     cluster.stop_bridge()  # the anchor gets the machine to itself, as the bridge had
-    async with bare_server(bench, steady) as bare:
+    async with bare_server(bench, steady, loop) as bare:
         await _warm_up(http, f"{bare.url}/jobs", None)
 
         async def bare_parked() -> int:
@@ -243,6 +252,7 @@ async def measure_waiters(
     return WaiterResult(
         waiters=count,
         jobs=len(cluster.job_ids),
+        loop=loop,
         bridge=bridge_wake,
         bare=bare_wake,
         upstream_issued_while_waiting=looked["issued"],

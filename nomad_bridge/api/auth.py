@@ -1,23 +1,24 @@
 """Bearer-token authentication for the API routes (`BRIDGE_TOKENS`); a route declared `open`
-in the route table is served without one."""
+in the route table is served without one (`api/observe.py` checks the others)."""
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 from pydantic import SecretStr
 
-from nomad_bridge.api.problems import Handler, Problem
-from nomad_bridge.api.routing import route_of
+from nomad_bridge.api.problems import Problem
 
 AUTH_SCHEME = "bearer"
 
+Authorize = Callable[[web.Request], None]
 
-def token_middleware(tokens: Iterable[SecretStr]) -> Middleware | None:
-    """A middleware that requires one of `tokens`, or None when no token is configured."""
+
+def token_check(tokens: Iterable[SecretStr]) -> Authorize | None:
+    """A check that raises 401 unless the request carries one of `tokens`, or None when no
+    token is configured."""
     secrets = [token.get_secret_value().encode("utf-8") for token in tokens]
     if not secrets:
         return None
@@ -27,11 +28,7 @@ def token_middleware(tokens: Iterable[SecretStr]) -> Middleware | None:
         matches = [hmac.compare_digest(presented, secret) for secret in secrets]
         return any(matches)
 
-    @web.middleware
-    async def require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-        route = route_of(request)
-        if route is not None and route.open:
-            return await handler(request)
+    def require_token(request: web.Request) -> None:
         scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != AUTH_SCHEME or not accepted(
             # aiohttp hands undecodable header bytes over as surrogate escapes
@@ -42,6 +39,5 @@ def token_middleware(tokens: Iterable[SecretStr]) -> Middleware | None:
                 "a valid 'Authorization: Bearer <token>' header is required",
                 headers={"WWW-Authenticate": 'Bearer realm="nomad-bridge"'},
             )
-        return await handler(request)
 
     return require_token

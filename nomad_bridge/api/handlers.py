@@ -1,6 +1,6 @@
 """The Cluster API's handlers: parse the request, call the domain, shape the answer.
 
-Handlers never build error bodies: they raise, and `problems.problem_middleware` answers.
+Handlers never build error bodies: they raise, and `problems.problem_for` answers.
 """
 
 from __future__ import annotations
@@ -14,12 +14,7 @@ from aiohttp.http import HttpProcessingError
 from pydantic import BaseModel, ValidationError
 
 from nomad_bridge.api.context import bridge
-from nomad_bridge.api.longpoll import (
-    LAST_CONTACT_HEADER,
-    WAIT_INDEX_HEADER,
-    parse_wait_index,
-    wait_time_s,
-)
+from nomad_bridge.api.longpoll import LAST_CONTACT_HEADER, WAIT_INDEX_HEADER, parse_long_poll
 from nomad_bridge.api.malformed import parse_failure
 from nomad_bridge.api.metrics import METRICS_CONTENT_TYPE
 from nomad_bridge.api.problems import Problem, status_for
@@ -99,7 +94,7 @@ def _count_change(request: web.Request, change: CountChange) -> dict[str, Any]:
 async def synced_view(request: web.Request) -> LiveView:
     """The live view, once it has synced with Nomad at least once (503 until then)."""
     app = bridge(request)
-    if not app.live.synced and not await app.live.wait_synced(app.settings.nomad_timeout_s):
+    if not await app.live.wait_synced(app.settings.nomad_timeout_s):
         if isinstance(app.live.failure, nomad.PermissionDenied):
             raise app.live.failure  # 403: Nomad refuses the bridge's token
         raise Problem(503, f"the bridge has not synced with Nomad yet: {app.live.status}")
@@ -116,25 +111,35 @@ def view_response(live: LiveView, body: bytes, index: int) -> web.Response:
 
 async def list_jobs(request: web.Request) -> web.Response:
     """Every listed job; with `waitIndex: N`, once the view's index passes N (SPEC 3)."""
-    wait_index = parse_wait_index(request)
-    wait_s = wait_time_s(request)
-    live = await synced_view(request)
-    if wait_index is not None and live.index <= wait_index:
-        with bridge(request).metrics.long_polls.track_inprogress():
-            await live.wait_past(wait_index, wait_s)
+    long_poll = parse_long_poll(request)
+    live = bridge(request).live
+    if not live.synced:  # a read pays for no coroutine once synced: the common case
+        live = await synced_view(request)
+    if long_poll is not None and live.index <= long_poll[0]:
+        metrics = bridge(request).metrics
+        metrics.long_polls_open += 1
+        try:
+            await live.wait_past(*long_poll)
+        finally:
+            metrics.long_polls_open -= 1
     return view_response(live, live.body, live.index)
 
 
 async def job_summary(request: web.Request) -> web.Response:
     """One job's view; its long poll wakes only when this job's view changes."""
-    wait_index = parse_wait_index(request)
-    wait_s = wait_time_s(request)
-    live = await synced_view(request)
+    long_poll = parse_long_poll(request)
+    live = bridge(request).live
+    if not live.synced:
+        live = await synced_view(request)
     job_id = request.match_info[JOB_NAME]
     entry = live.entry(job_id)
-    if entry is not None and wait_index is not None and entry.index <= wait_index:
-        with bridge(request).metrics.long_polls.track_inprogress():
-            await live.wait_job_past(job_id, wait_index, wait_s)
+    if entry is not None and long_poll is not None and entry.index <= long_poll[0]:
+        metrics = bridge(request).metrics
+        metrics.long_polls_open += 1
+        try:
+            await live.wait_job_past(job_id, *long_poll)
+        finally:
+            metrics.long_polls_open -= 1
         entry = live.entry(job_id)
     if entry is None:
         raise JobNotFound(job_id)

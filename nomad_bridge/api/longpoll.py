@@ -62,6 +62,16 @@ def parse_duration_s(text: str) -> float:
     return total
 
 
+def parse_long_poll(request: web.Request) -> tuple[int, float] | None:
+    """`(waitIndex, seconds it may wait)` of a long poll, None for a plain read (which pays
+    for no query parsing unless it has a query string); a bad `wait` is 400 either way."""
+    wait_index = parse_wait_index(request)
+    if wait_index is None and "?" not in request.raw_path:
+        return None
+    wait_s = wait_time_s(request)
+    return None if wait_index is None else (wait_index, wait_s)
+
+
 def wait_time_s(request: web.Request) -> float:
     """How long this request may wait: `?wait=` capped at 10 minutes, plus Nomad-like jitter."""
     raw = request.query.get(WAIT_QUERY)

@@ -1,7 +1,8 @@
 """Every error a client sees, as RFC 9457 problem+json, decided in one place.
 
-Handlers raise; `problem_middleware` turns the domain's errors, Nomad's errors and aiohttp's
-own HTTP exceptions into one body shape. Nothing else in the API builds an error response.
+Handlers raise; `problem_for` (called by the one middleware, `api/observe.py`) turns the
+domain's errors, Nomad's errors and aiohttp's own HTTP exceptions into one body shape.
+Nothing else in the API builds an error response.
 """
 
 from __future__ import annotations
@@ -112,26 +113,26 @@ def detail_for(error: Exception) -> str:
     return mapping_for(error).lead + str(error)
 
 
-@web.middleware
-async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except Problem as problem:
-        return problem_response(
-            problem.status, problem.detail, headers=problem.headers, extra=problem.extra
-        )
-    except (domain.BridgeError, nomad.NomadError) as error:
-        status = status_for(error)
-        if status >= 500:
-            log.warning(
-                "upstream_error",
-                extra={"route": request.path, "status": status, "error": type(error).__name__},
+def problem_for(request: web.Request, error: Exception) -> web.Response:
+    """The problem+json answer to an error a handler raised; re-raises what is not an
+    error answer (an HTTP redirect, a bug: aiohttp answers those itself)."""
+    match error:
+        case Problem():
+            return problem_response(
+                error.status, error.detail, headers=error.headers, extra=error.extra
             )
-        return problem_response(status, detail_for(error))
-    except web.HTTPException as http_error:
-        if http_error.status < 400:
-            raise
-        headers = {k: v for k, v in http_error.headers.items() if k.lower() == "allow"}
-        text = http_error.text or ""
-        detail = http_error.reason if text.startswith(f"{http_error.status}:") else text
-        return problem_response(http_error.status, detail or http_error.reason, headers=headers)
+        case domain.BridgeError() | nomad.NomadError():
+            status = status_for(error)
+            if status >= 500:
+                log.warning(
+                    "upstream_error",
+                    extra={"route": request.path, "status": status, "error": type(error).__name__},
+                )
+            return problem_response(status, detail_for(error))
+        case web.HTTPException() if error.status >= 400:
+            headers = {k: v for k, v in error.headers.items() if k.lower() == "allow"}
+            text = error.text or ""
+            detail = error.reason if text.startswith(f"{error.status}:") else text
+            return problem_response(error.status, detail or error.reason, headers=headers)
+        case _:
+            raise error

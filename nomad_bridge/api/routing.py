@@ -1,8 +1,10 @@
 """How a route is declared: one `Route` says everything the app, the token check and
 `/openapi.json` need to know about an endpoint, so that adding a route is one declaration.
 
-The table itself is `api/routes.py`; `add_routes` registers it with aiohttp and keeps it on
-the application, where the token middleware (`route_of`) and the OpenAPI document read it.
+The table itself is `api/routes.py`; `add_routes` registers it with aiohttp, each handler
+wrapped by the application's observer (`api/observe.py`: request id, token check for routes
+not `open`, errors, metrics, access line), and keeps it on the application, where the
+OpenAPI document reads it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractRoute
@@ -77,6 +79,15 @@ def parameter_fields(model: type[BaseModel]) -> list[tuple[str, dict[str, Any]]]
     return fields
 
 
+class Observe(Protocol):
+    """Wraps a route's handler, given the route and its full path (`api/observe.py`)."""
+
+    def __call__(self, route: Route, path: str) -> Handler: ...
+
+
+OBSERVE = web.AppKey[Observe]("observe")
+
+
 class RouteTable:
     """The routes of one application, by the aiohttp route each was registered as."""
 
@@ -88,7 +99,10 @@ class RouteTable:
         variables = set(_PATH_VARIABLE.findall(route.path))
         if route.in_openapi and variables != route.path_parameters():
             raise ValueError(f"{route.path}: path variables {variables} are not its parameters")
-        registered = app.router.add_route(route.method, route.full_path(settings), route.handler)
+        path = route.full_path(settings)
+        observe = app.get(OBSERVE)
+        handler = route.handler if observe is None else observe(route, path)
+        registered = app.router.add_route(route.method, path, handler)
         self.routes.append(route)
         self._by_route[registered] = route
 

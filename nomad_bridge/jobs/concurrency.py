@@ -27,17 +27,20 @@ class Broadcast:
 
     async def wait_until(self, condition: Callable[[], bool], timeout_s: float) -> bool:
         """Wait, re-checking on every fire, until `condition` holds or the time is up."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
+        deadline = asyncio.get_running_loop().time() + timeout_s
         while not condition():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            try:
-                async with asyncio.timeout(remaining):
-                    await self._event.wait()
-            except TimeoutError:
+            if not await self.next_fire(deadline):
                 return condition()
+        return True
+
+    async def next_fire(self, deadline: float) -> bool:
+        """Wait for the next fire until the loop's clock reads `deadline`; False if none came.
+        Long polls call this in their own loop: no closure, one frame less per waiter."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._event.wait()
+        except TimeoutError:
+            return False
         return True
 
 

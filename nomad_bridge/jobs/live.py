@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from nomad_bridge.jobs.concurrency import Broadcast
@@ -110,17 +110,24 @@ class LiveView:
         return set(self._collected)
 
     async def wait_past(self, index: int, timeout_s: float) -> None:
-        """Return once the view's index passes `index`, the wait ends, or the view closes."""
-        await self._wait_until(lambda: self.index > index, timeout_s)
+        """Return once the view's index passes `index`, the wait ends, or the view closes
+        (a reset of Nomad's index ends every wait: clients resync)."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        epoch = self._epoch
+        while self.index <= index and not self._closing and epoch == self._epoch:
+            if not await self._changed.next_fire(deadline):
+                return
 
     async def wait_job_past(self, job_id: str, index: int, timeout_s: float) -> None:
         """Return once one job's own index passes `index` (or it disappears), or the wait ends."""
-
-        def moved() -> bool:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        epoch = self._epoch
+        while not self._closing and epoch == self._epoch:
             entry = self.entry(job_id)
-            return entry is None or entry.index > index
-
-        await self._wait_until(moved, timeout_s)
+            if entry is None or entry.index > index:
+                return
+            if not await self._changed.next_fire(deadline):
+                return
 
     async def caught_up(self, nomad_index: int, timeout_s: float) -> bool:
         """Wait until the view reflects Nomad at `nomad_index`, so a read after a write sees it."""
@@ -133,13 +140,6 @@ class LiveView:
         self._closing = True
         self._changed.fire()
         self._progress.fire()
-
-    async def _wait_until(self, condition: Callable[[], bool], timeout_s: float) -> None:
-        """Wait for `condition`; a reset of Nomad's index ends every wait (clients resync)."""
-        epoch = self._epoch
-        await self._changed.wait_until(
-            lambda: condition() or self._closing or epoch != self._epoch, timeout_s
-        )
 
     # --- how the watch is doing ----------------------------------------------------------
 

@@ -1,15 +1,48 @@
-"""SPEC section 5: `/metrics` and `/openapi.json`."""
+"""SPEC section 5: `/metrics`, `/openapi.json`, and one access line per request."""
 
 from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from openapi_spec_validator import validate
 from pydantic import SecretStr
 
+from nomad_bridge.logs import ACCESS_LOGGER, configure_logging
 from nomad_bridge.settings import BridgeSettings
 from tests.support import BridgeClient, MakeBridge, NomadProbe, in_sync
 
 COUNT = {"jobID": "web", "taskGroup": "frontend", "count": 1}
+ACCESS_FIELDS = ["time", "level", "logger", "event", "method", "route", "status"]
+ACCESS_FIELDS += ["duration_ms", "request_id"]
+
+
+@contextmanager
+def bridge_log() -> Iterator[list[dict[str, Any]]]:
+    """The process logging as `nomad-bridge serve` sets it up (JSON lines, the writer
+    thread), into a list of the access lines once the block ends; the root logger's
+    handlers (pytest's) are given back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    stream = io.StringIO()
+    writer = configure_logging("INFO", stream=stream)
+    lines: list[dict[str, Any]] = []
+    try:
+        yield lines
+    finally:
+        writer.stop()
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    lines += [
+        entry
+        for entry in map(json.loads, stream.getvalue().splitlines())
+        if entry["logger"] == ACCESS_LOGGER
+    ]
 
 
 async def test_openapi_document_is_valid_openapi_3_1(bridge: BridgeClient) -> None:
@@ -62,9 +95,33 @@ async def test_metrics_count_requests_nomad_calls_and_count_changes(
     assert "bridge_view_index" in text
 
 
+async def test_every_request_writes_one_json_access_line_reads_included(
+    make_bridge: MakeBridge,
+) -> None:
+    with bridge_log() as lines:
+        bridge = await make_bridge(BridgeSettings())
+        await bridge.get("/health")
+        reading = await bridge.get("/jobs", headers={"X-Request-ID": "read-1"})
+        await bridge.get("/job/nope/summary")
+        await bridge.post("/jobs/stop/nope")
+        await bridge.get("/nowhere")
+    assert [list(line) for line in lines] == [ACCESS_FIELDS] * 5
+    assert [(line["method"], line["route"], line["status"]) for line in lines] == [
+        ("GET", "/health", 200),
+        ("GET", "/jobs", reading.status),
+        ("GET", "/job/{jobName}/summary", 404),
+        ("POST", "/jobs/stop/{jobName}", 404),
+        ("GET", "unmatched", 404),
+    ]
+    assert {(line["level"], line["event"]) for line in lines} == {("info", "request")}
+    assert lines[1]["request_id"] == "read-1"
+    assert all(line["duration_ms"] >= 0 for line in lines)
+
+
 async def test_every_request_logs_one_line_with_route_status_duration_and_request_id(
     bridge: BridgeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """With logging set up by someone else (here pytest's), the line is a record."""
     caplog.set_level("INFO", logger="nomad_bridge.access")
     response = await bridge.get("/job/nope/summary", headers={"X-Request-ID": "abc-123"})
     assert response.headers["X-Request-ID"] == "abc-123"

@@ -3,68 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.support import EXAMPLE_JOBS_DIR, room_for_connections, wait_until
+from tests.support import (
+    Served,
+    at_rest,
+    room_for_connections,
+    served_bridge_process,
+    wait_until,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 WAITERS = 1000
 SHUTDOWN_BOUND_S = 20.0
 """Waiters are answered at shutdown, well before the 60 s they asked to wait."""
-BATCH_JOBS = {
-    job["ID"]
-    for job in (json.loads(path.read_text())["Job"] for path in EXAMPLE_JOBS_DIR.glob("*.json"))
-    if job.get("Type") == "batch"
-}
-"""The seeded jobs that run once and complete (the others keep running)."""
-
-
-def at_rest(views: list[dict[str, Any]]) -> bool:
-    """Whether every seeded job's allocations have done what they will do: after this, the
-    view (a separate process's simulator) changes only when someone acts."""
-    for job in views:
-        for group in job["taskGroups"]:
-            summary, count = group["summary"], group["count"]
-            if summary["queued"] or summary["starting"]:
-                return False
-            done = summary["complete"] if job["name"] in BATCH_JOBS else summary["running"]
-            if done != count or (job["name"] in BATCH_JOBS and summary["running"]):
-                return False
-    return bool(views)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
-async def served_bridge() -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOMAD_", "BRIDGE_"))}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "nomad_bridge", "serve", "--sim", "--port", str(port),
-        "--seed", str(REPO / "deploy" / "jobs"),
-        cwd=REPO, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        yield process, f"http://127.0.0.1:{port}"
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+async def served_bridge() -> AsyncIterator[Served]:
+    async with served_bridge_process() as served:
+        yield served
 
 
 async def test_sigterm_answers_every_waiting_long_poll_and_exits_0(
