@@ -32,24 +32,20 @@ def _plot_churn(rows: list[dict[str, Any]], cpu: Any, sent: Any) -> None:
             style,
             label=label,
         )
-    cpu.axhline(3.0, color="grey", linestyle=":", label="goal: < 3 ms")
-    cpu.set(
+    _churn_axes(cpu, 3.0, "goal: < 3 ms", "bridge CPU ms per change", "CPU per change made")
+    _churn_axes(sent, 5.0, "goal: < 5 kB", "kB Nomad sends per change", "bytes from Nomad")
+
+
+def _churn_axes(axes: Any, goal: float, goal_label: str, ylabel: str, title: str) -> None:
+    axes.axhline(goal, color="grey", linestyle=":", label=goal_label)
+    axes.set(
         xscale="log",
         yscale="log",
         xlabel="jobs (3 groups each)",
-        ylabel="bridge CPU ms per change",
-        title="Churn: CPU per change made on Nomad",
+        ylabel=ylabel,
+        title=f"Churn on Nomad: {title}",
     )
-    cpu.legend()
-    sent.axhline(5.0, color="grey", linestyle=":", label="goal: < 5 kB")
-    sent.set(
-        xscale="log",
-        yscale="log",
-        xlabel="jobs (3 groups each)",
-        ylabel="kB Nomad sends per change",
-        title="Churn: bytes from Nomad per change",
-    )
-    sent.legend()
+    axes.legend()
 
 
 def plot_growth(summary: dict[str, Any], path: Path) -> Path:
