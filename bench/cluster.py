@@ -67,12 +67,15 @@ class Cluster:
         self.bridge = await self.spawn_bridge("bridge", self.bridge_env | (settings or {}))
         return self.bridge
 
-    async def spawn_bridge(self, name: str, settings: dict[str, str]) -> Service:
+    async def spawn_bridge(
+        self, name: str, settings: dict[str, str], *, nomad_url: str | None = None
+    ) -> Service:
         """A bridge process with `settings` (BRIDGE_* variables), once `/ready`; the caller
-        stops it (`procs.stop`), or the supervisor does at the end."""
+        stops it (`procs.stop`), or the supervisor does at the end. It reaches Nomad at
+        `nomad_url` (a relay in between), else at the simulator."""
         port = free_port()
         argv = python_module("nomad_bridge", "serve", "--host", LOOPBACK, "--port", str(port))
-        env = service_env(NOMAD_ADDR=self.sim.url, **settings)
+        env = service_env(NOMAD_ADDR=nomad_url or self.sim.url, **settings)
         bridge = self.procs.spawn(name, argv, port=port, env=env)
         await wait_http_ok(bridge, "/ready", BRIDGE_READY_TIMEOUT_S)
         return bridge
@@ -130,8 +133,9 @@ async def start_cluster(
     groups: int,
     stopped: bool = False,
     bridge_env: dict[str, str] | None = None,
+    bridge: bool = True,
 ) -> Cluster:
-    """Seed and start a simulator (`nomad-bridge sim --seed`), then a bridge."""
+    """Seed and start a simulator (`nomad-bridge sim --seed`), then (`bridge`) a bridge."""
     seed_dir = workdir / f"seed-{jobs}x{groups}{'-stopped' if stopped else ''}"
     job_ids = write_seed_dir(seed_dir, jobs, groups, stopped=stopped)
     port = free_port()
@@ -142,7 +146,8 @@ async def start_cluster(
     cluster = Cluster(procs, sim, job_ids, groups, stopped, dict(bridge_env or {}))
     try:
         await wait_http_ok(sim, "/v1/status/leader", SIM_READY_TIMEOUT_S)
-        await cluster.start_bridge()
+        if bridge:
+            await cluster.start_bridge()
     except BaseException:
         stop_cluster(cluster)
         raise
@@ -156,9 +161,17 @@ def stop_cluster(cluster: Cluster) -> None:
 
 @asynccontextmanager
 async def running_cluster(
-    procs: Supervisor, workdir: Path, *, jobs: int, groups: int, stopped: bool = False
+    procs: Supervisor,
+    workdir: Path,
+    *,
+    jobs: int,
+    groups: int,
+    stopped: bool = False,
+    bridge: bool = True,
 ) -> AsyncIterator[Cluster]:
-    cluster = await start_cluster(procs, workdir, jobs=jobs, groups=groups, stopped=stopped)
+    cluster = await start_cluster(
+        procs, workdir, jobs=jobs, groups=groups, stopped=stopped, bridge=bridge
+    )
     try:
         yield cluster
     finally:

@@ -42,6 +42,13 @@ class Profile:
     """Lines written by the access-line micro-benchmark (`bench/accessline.py`)."""
     startall_latencies_s: tuple[float, ...] = (0.0, 0.005)
     """Added to every Nomad request: none (loopback), then 5 ms as across a network."""
+    churn_jobs: tuple[int, ...] = (100, 1000, 5000)
+    churn_rate: float = 20.0
+    """Changes a second made straight on Nomad in the churn runs at every size."""
+    churn_run_s: float = 5.0
+    churn_ladder: tuple[float, ...] = (1, 2, 5, 10, 20, 50, 100, 200)
+    """Rates tried in turn at the largest size, up to the first with lag p99 ≥ 1 s."""
+    churn_ladder_s: float = 3.0
     ui_changes: int = 30
     """Count changes made on Nomad while the dashboard watches 1,000 jobs (bench/measures/ui.py)."""
 
@@ -58,6 +65,8 @@ FULL = Profile(
     sequential_run_s=30.0,
     waiter_counts=(100, 1000, 10_000),
     mutation_rounds=15,
+    churn_run_s=15.0,
+    churn_ladder_s=6.0,
     access_lines=300_000,
     ui_changes=200,
 )

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bench.measures.churn import SETTLE_S
 from bench.plot import plot_growth
 from bench.profile import Profile
 from bench.run import Outcome
@@ -67,6 +68,23 @@ apart, and every anchor runs on the same event loop as the bridge it is compared
   stopped again, then started by one `POST /jobs/startall` on a fresh bridge. Once on
   loopback like everything else, once with the simulator delaying every Nomad request by
   5 ms (its latency control), as a Nomad across a network would.
+- **Churn.** At {churn_jobs} jobs, {churn_rate:g} changes a second made straight on Nomad
+  for {churn_run_s:g} s: a failed allocation (the simulator's control) and a count change
+  (`POST /v1/job/:id/scale`), alternately, each on a job of its own. Per change a client
+  reads the job's view and `waitIndex` from the bridge and long-polls until the view
+  shows it: the lag, from Nomad's answer to the change (it is committed then) to the
+  client's answer. The bridge follows Nomad's event stream (`BRIDGE_WATCH=auto`), then,
+  in front of the same simulator and alone, the blocking job list (`BRIDGE_WATCH=list`,
+  the anchor, `_list` keys); both with `BRIDGE_ACCESS_LOG_READS=false`, so that the
+  client's reads are not logged. Bridge CPU (`/proc`), the Nomad requests it made (the
+  simulator's counter) and the bytes Nomad sent it (a counting TCP relay in between,
+  `bench/relay.py`) are totalled from the first change until {settle_s:g} s after the
+  last was seen (replacement allocations included) and divided by the changes; the
+  simulator's own CPU likewise (where it is busy, Nomad sets the pace). At the largest
+  size the rate climbs {churn_ladder} a second ({churn_ladder_s:g} s or 10 changes
+  each) until lag p99 reaches 1 s or a change is not seen within 10 s; then a bridge
+  with no definition saved yet (a prefix of its own) is started, timed to `/ready`, and
+  the fixed-rate run made at once, while it compares and writes every definition.
 - **Growth.** Read throughput (bridge and bare, same bytes, same loop, alternating
   rounds) and the bridge's idle RSS at each cluster size (`read_ratio_vs_bare_N`); wake-up
   time and memory at each number of waiters, on each loop."""
@@ -87,8 +105,8 @@ MEANINGS = """\
   in the whole process; `_record_` the same for a `LogRecord` per line (the anchor).
 - `upstream_per_read`: Nomad requests caused by one `GET /jobs`; 0 means reads never reach
   Nomad, however many clients read. Two timers ask Nomad with or without reads and are
-  not charged to reads: the watch renewing its blocking query (every
-  `BRIDGE_WATCH_WAIT_S`, 60 s; one per 60 s of reading is allowed for) and the saved
+  not charged to reads: the watch's index probe (an empty job list every
+  `BRIDGE_WATCH_PROBE_S`, 3 s; one per 3 s of reading is allowed for) and the saved
   definitions refresh (`/v1/vars`, every 30 s). The growth table shows every request
   counted during the reads, by path.
 - `naive_speedup_N`: how many times longer a read takes when every read asks Nomad
@@ -109,6 +127,16 @@ MEANINGS = """\
 - `mutation_round_trips`: Nomad requests one uncontended count change makes itself;
   `watch_requests_per_change`: what the watch then asks to keep the view current
   (the same for a change made by anyone, bridge or not).
+- `churn_cpu_ms_per_change_N`: bridge CPU per change made on Nomad at N jobs, everything
+  the change causes included (events, reads, saved definition, the client's long polls);
+  `churn_cpu_growth_5000_vs_100` the ratio between sizes: 1.0 is a cost that does not grow
+  with the cluster. `churn_nomad_bytes_per_change_N` / `churn_nomad_requests_per_change_N`:
+  what Nomad sent the bridge per change (event stream lines, reads, listings).
+  `churn_lag_p50_ms_N` / `churn_lag_p99_ms_N`: change made → long-polling client holding
+  the view that shows it. `churn_max_rate_N`: the highest rate tried with lag p99 under
+  1 s and every change seen (0: not even the lowest). `_list`: the same, job-list watch.
+  `churn_ready_s_N_cold`: a bridge with no definition saved yet, spawn to `/ready`;
+  `churn_lag_p99_ms_N_while_saving`: the lag right after, while it saves them all.
 - `startall_N_speedup`: sequential direct starts ÷ one `startall` (which works on the
   jobs concurrently, bounded); `_5ms` with 5 ms added to every Nomad request. On loopback
   the single-process simulator's CPU bounds both sides, and the watch's own reads add to
@@ -131,7 +159,7 @@ set the pace shows. Processes' logs are in `bench/results/logs/`."""
 def _fmt(value: Any, key: str = "") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return DASH
-    if key.endswith("_s") and isinstance(value, int | float):
+    if (key.endswith("_s") or "_ready_s_" in key) and isinstance(value, int | float):
         return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
     if key.endswith("_us"):
         return f"{value:.2f} µs"
@@ -141,8 +169,10 @@ def _fmt(value: Any, key: str = "") -> str:
         return f"{value:.2f}x"
     if key.startswith(("naive_speedup", "startall")) or key.endswith("speedup"):
         return f"{value:,.0f}x" if value >= 10 else f"{value:.1f}x"
-    if key.startswith("bytes_per_waiter"):
+    if key.startswith("bytes_per_waiter") or "_bytes_per_change" in key:
         return f"{value:,.0f} B"
+    if "_ms_" in key or key.endswith("_ms"):
+        return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
     if isinstance(value, int) or (
         isinstance(value, float) and (abs(value) >= 100 or value.is_integer())
     ):
@@ -187,7 +217,33 @@ OTHER_FIGURES = {
 }
 
 
+CHURN_FIGURES = {
+    "cpu_ms_per_change": "bridge CPU per change",
+    "nomad_bytes_per_change": "bytes from Nomad per change",
+    "nomad_requests_per_change": "Nomad requests per change",
+    "lag_p50_ms": "view lag p50",
+    "lag_p99_ms": "view lag p99",
+    "max_rate": "highest rate with lag p99 < 1 s",
+    "ready_s": "cold start, spawn → `/ready`",
+}
+
+
+def _churn_figure(key: str) -> str | None:
+    found = re.fullmatch(r"churn_(\w+?)_(\d+)(_list|_cold|_while_saving)?", key)
+    if found is None or found.group(1) not in CHURN_FIGURES:
+        return None
+    what, jobs, variant = found.groups()
+    mode = {
+        "_list": "anchor: job-list watch",
+        "_cold": "event stream, no definition saved yet",
+        "_while_saving": "event stream, right after a cold start",
+    }.get(variant or "", "event stream")
+    return f"churn, {int(jobs):,} jobs, {mode}: {CHURN_FIGURES[what]}"
+
+
 def _other_figure(key: str) -> str | None:
+    if key.startswith("churn_"):
+        return _churn_figure(key)
     per_count = re.fullmatch(r"(wake_p99|bytes_per_waiter)_vs_bare_(\d+)(_asyncio)?", key)
     if per_count is not None:
         what, count, on_asyncio = per_count.groups()
@@ -300,6 +356,33 @@ def _growth_tables(summary: dict[str, Any]) -> str:
             for r in growth["waiters"]
         ],
     )
+    churn = _table(
+        [
+            "Jobs",
+            "Watch",
+            "Rate",
+            "Changes (lost)",
+            "Bridge CPU per change",
+            "Nomad requests per change",
+            "Nomad bytes per change",
+            "Lag p50 / p99",
+            "Simulator CPU per change",
+        ],
+        [
+            [
+                f"{r['jobs']:,}",
+                r["mode"],
+                f"{r['rate_per_s']:g}/s",
+                f"{r['changes']} ({r['lost']})",
+                _fmt(r["cpu_ms_per_change"], "_ms"),
+                _fmt(r["nomad_requests_per_change"]),
+                _fmt(r["nomad_bytes_per_change"], "_bytes_per_change"),
+                f"{_fmt(r['lag_p50_s'], '_s')} / {_fmt(r['lag_p99_s'], '_s')}",
+                _fmt(r.get("sim_cpu_ms_per_change"), "_ms"),
+            ]
+            for r in [*growth.get("churn", []), *growth.get("churn_ladder", [])]
+        ],
+    )
     loop = growth["jobs"][0].get("loop", DASH) if growth["jobs"] else DASH
     return "\n\n".join(
         [
@@ -309,6 +392,9 @@ def _growth_tables(summary: dict[str, Any]) -> str:
             naive,
             "By number of waiters:",
             waiters,
+            "Churn, changes made straight on Nomad (the last rows: the rate ladder at the "
+            "largest size):",
+            churn,
         ]
     )
 
@@ -326,6 +412,12 @@ def markdown(summary: dict[str, Any]) -> str:
         read_jobs=profile["read_jobs"],
         waiter_jobs=profile["waiter_jobs"],
         startall_jobs=profile["startall_jobs"],
+        churn_jobs=", ".join(f"{n:,}" for n in profile.get("churn_jobs", ())),
+        churn_rate=profile.get("churn_rate", 0),
+        churn_run_s=profile.get("churn_run_s", 0),
+        churn_ladder=", ".join(f"{r:g}" for r in profile.get("churn_ladder", ())),
+        churn_ladder_s=profile.get("churn_ladder_s", 0),
+        settle_s=SETTLE_S,
     )
     findings = FINDINGS.read_text(encoding="utf-8").strip() if FINDINGS.exists() else ""
     parts = [

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bench.cluster import running_cluster
 from bench.measures import Bench
 from bench.measures.access_line import AccessLineCost, measure_access_line
+from bench.measures.churn import Churn, measure_churn
 from bench.measures.mutations import CountChanges, StartAll, measure_count_changes, measure_startall
 from bench.measures.naive import NaiveComparison, compare_naive
 from bench.measures.reads import ReadComparison, compare_reads, variants_of
@@ -34,6 +35,7 @@ class Outcome:
     waiters: list[WaiterResult] = field(default_factory=list)
     count_changes: CountChanges | None = None
     startall: list[StartAll] = field(default_factory=list)
+    churn: Churn | None = None
     access_line: AccessLineCost | None = None
     ui: UiResult | None = None
 
@@ -148,5 +150,6 @@ async def run(bench: Bench) -> Outcome:
     )
     await measure_sizes(bench, outcome)
     await measure_waiters_and_mutations(bench, outcome)
+    outcome.churn = await measure_churn(bench)
     outcome.ui = await measure_ui(bench)
     return outcome

@@ -109,6 +109,85 @@ GOALS = (
 )
 
 
+CHURN_GOALS = (
+    Goal(
+        "churn_cpu_ms_per_change_5000",
+        "bridge CPU per change made on Nomad, 5,000 jobs (events)",
+        "< 3 ms",
+        lambda v: v < 3.0,
+    ),
+    Goal(
+        "churn_cpu_growth_5000_vs_100",
+        "bridge CPU per change, 5,000 jobs ÷ 100 jobs (events)",
+        "≤ 1.5 (flat)",
+        lambda v: v <= 1.5,
+    ),
+    Goal(
+        "churn_nomad_bytes_per_change_5000",
+        "bytes Nomad sends the bridge per change, 5,000 jobs (events)",
+        "< 5 kB",
+        lambda v: v < 5000,
+    ),
+    Goal(
+        "churn_lag_p99_ms_5000",
+        "view lag p99 seen by a long-polling client, 20 changes/s, 5,000 jobs (events)",
+        "< 100 ms",
+        lambda v: v < 100,
+    ),
+    Goal(
+        "churn_ready_s_5000_cold",
+        "cold start in front of 5,000 jobs, no definition saved yet: spawn → `/ready`",
+        "≤ 30 s",
+        lambda v: v <= 30,
+    ),
+    Goal(
+        "churn_lag_p99_ms_5000_while_saving",
+        "view lag p99 at 20 changes/s right after that cold start, while every definition "
+        "is compared and written",
+        "< 100 ms",
+        lambda v: v < 100,
+    ),
+    Goal(
+        "churn_max_rate_5000",
+        "highest change rate with lag p99 < 1 s, 5,000 jobs (events)",
+        "≥ 50/s",
+        lambda v: v >= 50,
+    ),
+)
+
+
+def churn_figures(outcome: Outcome) -> dict[str, Any]:
+    """The churn keys: events mode plain, the list-mode anchor with `_list` appended."""
+    churn = outcome.churn
+    if churn is None:
+        return {}
+    figures: dict[str, Any] = {}
+    biggest = max((run.jobs for run in churn.runs), default=0)
+    for run in churn.runs:
+        suffix = "" if run.mode == "events" else f"_{run.mode}"
+        data = run.to_json()
+        figures[f"churn_cpu_ms_per_change_{run.jobs}{suffix}"] = data["cpu_ms_per_change"]
+        figures[f"churn_nomad_bytes_per_change_{run.jobs}{suffix}"] = data["nomad_bytes_per_change"]
+        figures[f"churn_nomad_requests_per_change_{run.jobs}{suffix}"] = data[
+            "nomad_requests_per_change"
+        ]
+        figures[f"churn_lag_p50_ms_{run.jobs}{suffix}"] = data["lag_p50_s"] * 1000
+        figures[f"churn_lag_p99_ms_{run.jobs}{suffix}"] = data["lag_p99_s"] * 1000
+    for mode, rate in churn.max_rate.items():
+        suffix = "" if mode == "events" else f"_{mode}"
+        figures[f"churn_max_rate_{biggest}{suffix}"] = rate
+    if churn.cold is not None:
+        figures[f"churn_ready_s_{biggest}_cold"] = churn.cold_ready_s
+        figures[f"churn_lag_p99_ms_{biggest}_while_saving"] = churn.cold.lag_s(0.99) * 1000
+    small, large = (
+        figures.get("churn_cpu_ms_per_change_100"),
+        figures.get("churn_cpu_ms_per_change_5000"),
+    )
+    if small and large:
+        figures["churn_cpu_growth_5000_vs_100"] = large / small
+    return figures
+
+
 def _read_ratio_goal(key: str) -> Goal:
     jobs = int(key.rsplit("_", 1)[1])
     return Goal(
@@ -125,7 +204,7 @@ def _all_goals(figures: dict[str, Any]) -> list[Goal]:
         (key for key in figures if re.fullmatch(r"read_ratio_vs_bare_\d+", key)),
         key=lambda key: int(key.rsplit("_", 1)[1]),
     )
-    return [*GOALS, *(_read_ratio_goal(key) for key in sizes)]
+    return [*GOALS, *(_read_ratio_goal(key) for key in sizes), *CHURN_GOALS]
 
 
 def _wrk_version() -> str | None:
@@ -247,7 +326,7 @@ def headline(outcome: Outcome) -> dict[str, Any]:
         }
     if outcome.ui is not None:
         figures |= outcome.ui.figures()
-    return figures
+    return figures | churn_figures(outcome)
 
 
 def goals(figures: dict[str, Any]) -> list[dict[str, Any]]:
@@ -297,6 +376,13 @@ def summarize(outcome: Outcome, profile: Profile, wall_s: float) -> dict[str, An
                 ],
                 "waiters": [w.to_json() for w in outcome.waiters],
                 "naive": [n.to_json() for n in outcome.naive],
+                "churn": [r.to_json() for r in outcome.churn.runs] if outcome.churn else [],
+                "churn_ladder": [r.to_json() for r in outcome.churn.ladder]
+                if outcome.churn
+                else [],
+                "churn_cold": outcome.churn.cold.to_json()
+                if outcome.churn and outcome.churn.cold
+                else None,
             },
             "details": {
                 "reads": outcome.reads.to_json() if outcome.reads else None,

@@ -21,6 +21,7 @@ from nomad_bridge.jobs.catalog import JobCatalog
 from nomad_bridge.jobs.definitions import DefinitionStore
 from nomad_bridge.jobs.live import LiveView
 from nomad_bridge.jobs.operations import JobOperations
+from nomad_bridge.jobs.watch import Watch
 from nomad_bridge.nomad import NomadClient, NomadSettings
 from nomad_bridge.nomad.retry import RetryPolicy
 from nomad_bridge.settings import BridgeSettings
@@ -74,12 +75,18 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
         )
         await client.open()
         definitions = DefinitionStore(client, settings.definitions_prefix)
-        live = LiveView(
+        live = LiveView(settings.flag_keys)
+        watch = Watch(
             client,
+            live,
             definitions,
-            settings.flag_keys,
+            mode=settings.watch,
             read_concurrency=settings.read_concurrency,
-            watch_wait_s=settings.watch_wait_s,
+            list_wait_s=settings.watch_wait_s,
+            probe_s=settings.watch_probe_s,
+            heartbeat_s=settings.watch_heartbeat_s,
+            events_retry_s=settings.watch_events_retry_s,
+            greeting_timeout_s=settings.nomad_timeout_s,
         )
         operations = JobOperations(
             client,
@@ -93,13 +100,13 @@ def create_app(settings: BridgeSettings, nomad_settings: NomadSettings) -> web.A
             lock_wait_s=settings.nomad_timeout_s,
         )
         app[BRIDGE] = Bridge(settings, client, live, operations, metrics)
-        watch = asyncio.create_task(live.run(), name="nomad-watch")
+        watching = asyncio.create_task(watch.run(), name="nomad-watch")
         try:
             yield
         finally:
             live.release_waiters()
-            watch.cancel()
-            await asyncio.gather(watch, return_exceptions=True)
+            watching.cancel()
+            await asyncio.gather(watching, return_exceptions=True)
             await client.close()
 
     async def release_waiters(app: web.Application) -> None:

@@ -72,12 +72,35 @@ class BridgeSettings(BaseSettings):
         gt=0,
         description="Longest wait for one Nomad answer (504 past it).",
     )
+    watch: Literal["auto", "events", "list"] = Field(
+        default="auto",
+        description="How the live view follows Nomad: `events` (list once, then Nomad's "
+        "event stream: cost per change), `list` (a blocking query on the job list: the "
+        "whole list per change), or `auto` (events, falling back to list while the stream "
+        "is refused or misbehaves).",
+    )
     watch_wait_s: float = Field(
+        default=60.0, gt=0, le=300, description="Wait of the blocking job-list query (list mode)."
+    )
+    watch_probe_s: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="How often the watch asks Nomad for its index (one tiny request) when "
+        "nothing else told it: bounds how long a Nomad index reset (snapshot restore) goes "
+        "unnoticed.",
+    )
+    watch_heartbeat_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Nomad's event-stream heartbeat period (30 s in Nomad); a stream silent "
+        "for twice as long is treated as broken.",
+    )
+    watch_events_retry_s: float = Field(
         default=60.0,
         gt=0,
-        le=300,
-        description="Wait of the upstream blocking query; bounds how long a Nomad index "
-        "reset (snapshot restore) can go unnoticed.",
+        description="After falling back to the list watch (auto), how long before the "
+        "event stream is tried again.",
     )
     access_log_reads: bool = Field(
         default=True,

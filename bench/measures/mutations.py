@@ -63,12 +63,21 @@ def _median_counts(samples: list[Counter[str]]) -> dict[str, float]:
     return {path: statistics.median(sample[path] for sample in samples) for path in paths}
 
 
+WATCH_ONLY_PATHS = frozenset({"GET /v1/jobs"})
+"""A count change never lists jobs: those are the watch's (its listings, and the index probe
+it sends every `BRIDGE_WATCH_PROBE_S` whether anything changes or not)."""
+
+
 def mutation_requests(bridge: dict[str, float], watch: dict[str, float]) -> float:
     """Per path, what a change through the bridge asked of Nomad beyond what the watch asks
-    for any change. Clipped at 0 per path: how many list queries the watch re-issues while
+    for any change. Clipped at 0 per path: how many summaries the watch reads while
     allocations start varies with timing (it folds changes that arrive together), and that
     noise is the watch's, never the mutation's."""
-    return sum(max(0.0, n - watch.get(path, 0.0)) for path, n in bridge.items())
+    return sum(
+        max(0.0, n - watch.get(path, 0.0))
+        for path, n in bridge.items()
+        if path not in WATCH_ONLY_PATHS
+    )
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from nomad_bridge.settings import EventLoop, default_event_loop
 
 BARE_READY_TIMEOUT_S = 30.0
 WARM_UP_S = 0.5
-WATCH_RENEWAL_S = 60.0
-"""The bridge's default `BRIDGE_WATCH_WAIT_S`: the watch re-asks Nomad at least this often."""
+WATCH_RENEWAL_S = 3.0
+"""The bridge's default `BRIDGE_WATCH_PROBE_S`: the watch asks Nomad for its index (an empty
+job list) this often when nothing else told it."""
 BACKGROUND = ("GET /v1/vars", "GET /v1/var/")
 
 
@@ -137,8 +138,8 @@ class ReadComparison:
 
     @property
     def watch_renewals_possible(self) -> int:
-        """How many times the watch may have renewed its blocking query on its own timer
-        (every `BRIDGE_WATCH_WAIT_S`, plus Nomad's jitter) while the reads ran."""
+        """How many times the watch may have asked Nomad on its own timer (its index probe,
+        every `BRIDGE_WATCH_PROBE_S`) while the reads ran."""
         seconds = sum(run.elapsed_s for run in self.bridge)
         watches = 1 + len(self.variants)  # every variant bridge has its own watch
         return watches * math.ceil(seconds / WATCH_RENEWAL_S)

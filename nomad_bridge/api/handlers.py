@@ -34,8 +34,6 @@ from nomad_bridge.nomad import errors as nomad
 # A body of BRIDGE_BODY_LIMIT_BYTES arrives well within this; a stalled or broken one (a bad
 # chunk aiohttp's C parser reports only to the next request) must not hold the handler.
 BODY_READ_TIMEOUT_S = 10.0
-# No job ID starts with a space (Nomad refuses them: "Job ID contains a space").
-READY_PROBE_PREFIX = " nomad-bridge-ready-probe"
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -210,6 +208,7 @@ async def metrics(request: web.Request) -> web.Response:
     app = bridge(request)
     app.metrics.view_index.set(app.live.index)
     app.metrics.view_sync_age.set(app.live.sync_age_s)
+    app.metrics.set_watch_mode(app.live.mode)
     return web.Response(body=app.metrics.render(), headers={"Content-Type": METRICS_CONTENT_TYPE})
 
 
@@ -224,11 +223,16 @@ async def ready(request: web.Request) -> web.Response:
     if not app.live.ready:
         raise Problem(503, f"not ready: {app.live.status}")
     try:
-        # An ACL-checked, indexed read that matches nothing: Nomad answers, and still
-        # accepts the bridge's token (`/v1/status/leader` would answer without ACLs).
-        await app.client.list_jobs(meta=False, prefix=READY_PROBE_PREFIX)
+        # An ACL-checked read that matches nothing: Nomad answers, and still accepts the
+        # bridge's token (`/v1/status/leader` would answer without ACLs).
+        await app.client.jobs_index()
     except nomad.NomadError as error:
         raise Problem(503, f"Nomad is not usable: {error}") from None
     return web.json_response(
-        {"status": "ready", "index": app.live.index, "nomadIndex": app.live.nomad_index}
+        {
+            "status": "ready",
+            "index": app.live.index,
+            "nomadIndex": app.live.nomad_index,
+            "watch": app.live.mode,
+        }
     )

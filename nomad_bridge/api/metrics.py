@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 
+WATCH_MODES = ("events", "list")
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _BOUNDS_S = (*LATENCY_BUCKETS_S, math.inf)
 _BUCKET_LABELS: tuple[str, ...] = tuple(
@@ -142,6 +143,13 @@ class Metrics:
             "seconds since the watch last heard from Nomad.",
             registry=self.registry,
         )
+        self.watch_mode = Gauge(
+            "bridge_watch_mode",
+            "1 for the way the live view follows Nomad now: `events` (Nomad's event stream) "
+            "or `list` (the blocking job list, when the stream is refused or misbehaves).",
+            ["mode"],
+            registry=self.registry,
+        )
         self.count_changes = Counter(
             "bridge_count_changes",
             "Applied count changes by the Nomad call that applied them.",
@@ -158,6 +166,10 @@ class Metrics:
         """The Nomad client's per-attempt hook."""
         self.nomad_requests.labels(method, path, outcome).inc()
         self.nomad_latency.labels(path).observe(duration_s)
+
+    def set_watch_mode(self, mode: str) -> None:
+        for known in WATCH_MODES:
+            self.watch_mode.labels(known).set(1 if known == mode else 0)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

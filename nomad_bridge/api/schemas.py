@@ -97,6 +97,10 @@ class Readiness(BaseModel):
     status: str
     index: int = Field(description="The live view's waitIndex.")
     nomad_index: int = Field(alias="nomadIndex", description="The Nomad index the view reflects.")
+    watch: str = Field(
+        description="How the view follows Nomad: `events` (its event stream) or `list` (the "
+        "blocking job list: the stream is refused or misbehaves, or BRIDGE_WATCH=list)."
+    )
 
 
 # --- parameters and headers: each field says where it goes (`in`) ------------------------

@@ -9,10 +9,7 @@ the CLI's python-nomad adapter alike.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from nomad_bridge.jobs import listing
 from nomad_bridge.jobs.definitions import DefinitionStore, SavedDefinition
@@ -21,22 +18,6 @@ from nomad_bridge.jobs.listing import ListedJob
 from nomad_bridge.nomad import errors as nomad
 from nomad_bridge.nomad.models import Job, JobStub
 from nomad_bridge.nomad.protocol import NomadApi
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-async def bounded_map(
-    limit: int, func: Callable[[T], Awaitable[R]], items: Iterable[T]
-) -> list[R | BaseException]:
-    """Run `func` over `items` with at most `limit` at once; failures come back as values."""
-    semaphore = asyncio.Semaphore(limit)
-
-    async def run(item: T) -> R:
-        async with semaphore:
-            return await func(item)
-
-    return await asyncio.gather(*(run(item) for item in items), return_exceptions=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,5 +65,5 @@ class JobCatalog:
     async def listed_now(self) -> Listing:
         """Every listed job: Nomad's job list and the saved definitions, read now."""
         stubs = (await self._nomad.list_jobs(meta=True)).value
-        saved = await self._definitions.load_all()
-        return Listing(listing.listed(stubs), listing.collected(saved, {stub.id for stub in stubs}))
+        collected = await self._definitions.load_collected({stub.id for stub in stubs})
+        return Listing(listing.listed(stubs), collected)

@@ -57,9 +57,10 @@ class ListedJob:
 
     @classmethod
     def in_nomad(cls, job: Job, stub: JobStub) -> ListedJob:
-        """A job as Nomad has it, with the status and counters of its (newer) list entry."""
-        current = job.model_copy(update={"status": stub.status, "stop": stub.stop})
-        return cls(current, stub.job_summary)
+        """A job as Nomad has it, with the status, counters and `ModifyIndex` of its (newer)
+        list entry."""
+        update = {"status": stub.status, "stop": stub.stop, "modify_index": stub.modify_index}
+        return cls(job.model_copy(update=update), stub.job_summary)
 
     @classmethod
     def from_definition(cls, saved: SavedDefinition) -> ListedJob:

@@ -310,8 +310,8 @@ class JobOperations:
         updated = job.with_group_count(group, count)
         try:
             if listed.saved is not None:
+                # The live view hears of the definition written at once (`on_saved`).
                 await self._definitions.replace(listed.saved, updated)
-                await self._live.refresh_definitions()
                 return CountPath.DEFINITION
             try:
                 response = await self._client.scale_job(

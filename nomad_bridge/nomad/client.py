@@ -42,6 +42,7 @@ DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MAX_CONNECTIONS = 100
 STREAM_READ_TIMEOUT_S = HEARTBEAT_INTERVAL_S * 1.5
 VARIABLES_PAGE_SIZE = 200
+NO_JOB_PREFIX = " nomad-bridge-index-probe"  # Nomad refuses job IDs with a space
 
 _JOB_STUBS = TypeAdapter(list[JobStub])
 _VARIABLE_METAS = TypeAdapter(list[VariableMeta])
@@ -131,6 +132,12 @@ class NomadClient:
             wait_s=wait_s,
             retry=retry,
         )
+
+    async def jobs_index(self) -> int:
+        """The job list's `X-Nomad-Index`, cheaply: `GET /v1/jobs` with a prefix no job ID
+        can have (Nomad refuses IDs with a space) answers `[]`, ACL-checked, with the index
+        of the last write to the jobs or job summaries."""
+        return (await self.list_jobs(meta=False, prefix=NO_JOB_PREFIX)).index
 
     async def read_job(self, job_id: str) -> QueryResult[Job]:
         """`GET /v1/job/:id`: the full job; `NotFound` if there is none."""
@@ -228,17 +235,21 @@ class NomadClient:
 
     # --- Events -------------------------------------------------------------------------
 
-    def event_stream(self, topics: Sequence[str], *, index: int = 0) -> EventStream:
+    def event_stream(
+        self, topics: Sequence[str], *, index: int = 0, read_timeout_s: float | None = None
+    ) -> EventStream:
         """`GET /v1/event/stream` from `index` (inclusive): batches of events as they happen.
 
         `topics` are `Topic` or `Topic:key` (`Job:web`). Nothing is sent until the stream is
-        entered or iterated. Heartbeats are skipped; a silence longer than
-        `stream_read_timeout_s` raises `Timeout`.
+        entered or iterated. Heartbeats are skipped; a silence longer than `read_timeout_s`
+        (default `stream_read_timeout_s`) raises `Timeout`.
         """
         params: Params = [("topic", topic) for topic in topics] + [("index", str(index))]
         url = self._transport.url(endpoints.EVENT_STREAM, query=params + self._scope)
         timeout = aiohttp.ClientTimeout(
-            total=None, connect=self.timeout_s, sock_read=self.stream_read_timeout_s
+            total=None,
+            connect=self.timeout_s,
+            sock_read=read_timeout_s or self.stream_read_timeout_s,
         )
         call = Call("GET", endpoints.EVENT_STREAM, url, timeout)
         return EventStream(lambda: self._transport.stream(call), call.path)

@@ -1,7 +1,8 @@
 """Nomad's event stream (`GET /v1/event/stream`): NDJSON, one Raft entry's events a line.
 
-Nomad sends `{}` at once and then every 30 s as a heartbeat; those lines are skipped. The
-stream ends when Nomad closes it (shutdown, expired token); resume with the last batch's
+Nomad sends `{}` at once (once the subscription exists) and then every 30 s as a heartbeat;
+iterating skips those lines, `next_line` shows them. The stream ends when Nomad closes it
+(shutdown, expired token, a reader fallen out of its buffer); resume with the last batch's
 `index + 1` to get no duplicates.
 """
 
@@ -56,14 +57,19 @@ class EventStream:
         return self
 
     async def __anext__(self) -> EventBatch:
+        while True:
+            batch = await self.next_line()
+            if batch is not None:
+                return batch
+
+    async def next_line(self) -> EventBatch | None:
+        """The next line: a batch, or None for a heartbeat (Nomad's first line is one, sent
+        once the subscription exists); `StopAsyncIteration` at the end of the stream."""
         try:
-            while True:
-                line = await self._next_line()
-                if line is None:
-                    raise StopAsyncIteration
-                batch = self._parse(line)
-                if batch is not None:
-                    return batch
+            line = await self._next_line()
+            if line is None:
+                raise StopAsyncIteration
+            return self._parse(line)
         except BaseException:
             await self.aclose()
             raise

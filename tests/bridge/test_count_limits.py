@@ -30,11 +30,13 @@ def scaled(job_id: str, count: int, *, low: int, high: int) -> dict[str, Any]:
 
 
 def nomad_calls_for(simulator: Simulator, job_id: str) -> list[str]:
-    """Requests that read or change the job (the view's own watch asks other paths)."""
+    """Requests that read or change the job (the view's own watch asks other paths, and
+    reads the job's summary when its allocations move)."""
     return [
         key
         for key in simulator.controls.request_counts
-        if f"/v1/job/{job_id}" in key or key.startswith("POST /v1/jobs")
+        if (f"/v1/job/{job_id}" in key and not key.endswith("/summary"))
+        or key.startswith("POST /v1/jobs")
     ]
 
 

@@ -148,7 +148,7 @@ async def test_other_names_reach_only_their_own_nomad_paths(
     # Each name travelled as exactly one percent-encoded path segment.
     allowed = {f"/v1/job/{quote(job_id, safe='')}", f"/v1/var/{quote(definition, safe='')}"}
     paths = {key.split(" ", 1)[1] for key in simulator.controls.request_counts}
-    assert paths - {"/v1/jobs", "/v1/vars"} <= allowed
+    assert paths - {"/v1/jobs", "/v1/vars", "/v1/event/stream"} <= allowed  # the watch
 
 
 async def test_bad_wait_index_is_a_400_problem(bridge: BridgeClient) -> None:

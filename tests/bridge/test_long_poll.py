@@ -119,8 +119,11 @@ async def test_many_waiters_share_one_upstream_watch(
 
 
 async def test_changes_in_other_namespaces_wake_no_waiter(
-    bridge: BridgeClient, simulator: Simulator, nomad_probe: NomadProbe, example_jobs: list[str]
+    make_bridge: MakeBridge, simulator: Simulator, nomad_probe: NomadProbe, example_jobs: list[str]
 ) -> None:
+    """The event stream the bridge follows has nothing from other namespaces: that it has
+    caught up with Nomad's index (`settled`) it learns from its index probe."""
+    bridge = await make_bridge(BridgeSettings(watch_probe_s=0.2))
     index = await settled(bridge, simulator, nomad_probe)
     waiter = asyncio.create_task(bridge.get("/jobs?wait=30s", headers={"waitIndex": str(index)}))
     await parked(bridge, 1)

@@ -285,7 +285,7 @@ async def test_a_nomad_slower_than_usual_but_within_the_timeout_serves_everythin
 
 
 LONG_OUTAGE_WATCH_FAILURES = 5
-"""Five failures of the watch: with backoff capped at 1 s (`live.RETRY_CAP_S`), about 4 s of
+"""Five failures of the watch: with backoff capped at 1 s (`watch.RETRY_CAP_S`), about 4 s of
 outage, past the point where an uncapped backoff (0.1 s x 2**n) would exceed 2 s."""
 
 
@@ -307,10 +307,10 @@ async def test_after_a_long_outage_the_view_catches_up_within_2s(
 ) -> None:
     """The watch backs off exponentially while Nomad is down and nothing cuts the sleep short
     when Nomad is back: with the backoff once capped at 10 s, the view trailed Nomad for up
-    to 10 s after an outage of a few seconds (`live.RETRY_CAP_S` is now 1 s). The jitter is
+    to 10 s after an outage of a few seconds (`watch.RETRY_CAP_S` is now 1 s). The jitter is
     pinned to its upper bound here so the test is deterministic."""
     monkeypatch.setattr("nomad_bridge.nomad.retry.random", WorstCaseJitter())
-    caplog.set_level(logging.WARNING, logger="nomad_bridge.jobs.live")
+    caplog.set_level(logging.WARNING, logger="nomad_bridge.jobs.watch")
     bridge = await synced_bridge(make_bridge, simulator, nomad_probe)
     index, _ = await view(bridge)
     waiter = long_poll(bridge, "/jobs", index)

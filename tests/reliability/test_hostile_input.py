@@ -44,8 +44,9 @@ IDLE_CONNECTIONS = 2000
 # What the bridge may ask Nomad: the fixed endpoints, and one encoded segment per job ID or
 # variable path (`[^/]+`: no raw slash), the job's own scale endpoint included.
 NOMAD_PATH = re.compile(
-    r"^(GET /v1/jobs|POST /v1/jobs|GET /v1/vars|GET /v1/status/leader"
-    r"|(GET|DELETE) /v1/job/[^/]+|(GET|POST) /v1/job/[^/]+/scale|(GET|PUT|DELETE) /v1/var/[^/]+)$"
+    r"^(GET /v1/jobs|POST /v1/jobs|GET /v1/vars|GET /v1/status/leader|GET /v1/event/stream"
+    r"|(GET|DELETE) /v1/job/[^/]+|(GET|POST) /v1/job/[^/]+/scale|GET /v1/job/[^/]+/summary"
+    r"|(GET|PUT|DELETE) /v1/var/[^/]+)$"
 )
 
 
@@ -151,7 +152,8 @@ async def test_a_huge_body_is_413_and_never_reaches_nomad(
     data: Any = stream() if chunked else b" " * size
     answer = await post(hostile, "/jobs/updatecounts", data=data, headers=AUTH)
     assert_problem(answer, 413)
-    assert set(simulator.controls.request_counts) <= {"GET /v1/jobs"}  # the watch's own
+    watch_own = {"GET /v1/jobs", "GET /v1/job/web/summary"}  # index probe, allocations moving
+    assert set(simulator.controls.request_counts) <= watch_own
     await still_serves(hostile)
 
 
@@ -399,6 +401,6 @@ async def test_no_token_in_any_answer_or_log_line(
 
 
 def test_the_nomad_path_check_refuses_foreign_paths() -> None:
-    for key in ["GET /v1/acl/tokens", "GET /v1/job/web/summary", "DELETE /v1/jobs", "GET /"]:
+    for key in ["GET /v1/acl/tokens", "GET /v1/job/web/allocations", "DELETE /v1/jobs", "GET /"]:
         assert not NOMAD_PATH.match(key)
     assert NOMAD_PATH.match(f"GET /v1/job/{quote('a/b', safe='')}")

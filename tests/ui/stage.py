@@ -89,6 +89,7 @@ class RacingWriter:
         self._nomad = nomad_url
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
+        self._answers: set[aiohttp.ClientResponse] = set()  # being relayed right now
         self.writes = 0
 
     async def start(self) -> str:
@@ -104,7 +105,10 @@ class RacingWriter:
         return f"http://127.0.0.1:{self._runner.addresses[0][1]}"
 
     async def stop(self) -> None:
-        # The session first: it ends the blocking queries in flight, which cleanup awaits.
+        # The answers being relayed first (the bridge's event stream may wait 30 s for its
+        # next heartbeat), then the session: cleanup awaits every request in flight.
+        for answer in list(self._answers):
+            answer.close()
         if self._session is not None:
             await self._session.close()
         if self._runner is not None:
@@ -131,13 +135,17 @@ class RacingWriter:
         async with self._session.request(
             request.method, url, headers=headers, data=body or None, allow_redirects=False
         ) as upstream:
+            self._answers.add(upstream)
             response = web.StreamResponse(
                 status=upstream.status,
                 headers={k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP},
             )
             await response.prepare(request)
-            async for chunk in upstream.content.iter_any():
-                await response.write(chunk)
+            try:
+                async for chunk in upstream.content.iter_any():
+                    await response.write(chunk)
+            finally:
+                self._answers.discard(upstream)
             await response.write_eof()
             return response
 
