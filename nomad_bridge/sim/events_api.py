@@ -38,6 +38,7 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from nomad_bridge.sim.acl import Token
+from nomad_bridge.sim.compress import StreamingResponse, negotiate
 from nomad_bridge.sim.durations import DurationError, parse_go_duration
 from nomad_bridge.sim.errors import (
     INVALID_METHOD,
@@ -175,7 +176,7 @@ async def event_stream(request: web.Request, sim: Simulator, _: str) -> web.Stre
     subscription = sim.events.subscribe(
         index % UINT64, SubscribeRequest(topics, namespace, namespaces, token.secret_id)
     )
-    response = web.StreamResponse(status=status or 200, headers=STREAM_HEADERS)
+    response = StreamingResponse(negotiate(request), status=status or 200, headers=STREAM_HEADERS)
     try:
         await response.prepare(request)
         if prelude:

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from nomad_bridge.sim import events_api, seed
 from nomad_bridge.sim.acl import Acl
+from nomad_bridge.sim.compress import compressed
 from nomad_bridge.sim.config import SimConfig
 from nomad_bridge.sim.controls import Controls
 from nomad_bridge.sim.controls_api import make_control_handler
@@ -49,7 +50,7 @@ class Simulator:
         app = web.Application(middlewares=[make_gate(self)], client_max_size=BODY_LIMIT_BYTES)
         app[SIM_KEY] = self
         app.router.add_route("*", "/_sim/{name}", make_control_handler(self))
-        app.router.add_route("*", "/{tail:.*}", make_dispatch(self))
+        app.router.add_route("*", "/{tail:.*}", compressed(make_dispatch(self)))
         app.cleanup_ctx.append(self._lifecycle)
         app.on_shutdown.append(self._on_shutdown)
         return app

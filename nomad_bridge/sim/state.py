@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from nomad_bridge.sim.models import Allocation, Deployment, Evaluation, Job
 from nomad_bridge.sim.records import JobScalingEvents, JobSummary, Variable
@@ -62,6 +62,59 @@ class Txn:
 CommitListener = Callable[[Txn], None]
 
 
+class _JobRow(Protocol):
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def job_id(self) -> str: ...
+
+
+Row = TypeVar("Row", bound=_JobRow)
+
+
+class JobIndexed(dict[str, Row]):
+    """A table keyed by ID that also knows each job's rows, as Nomad's memdb indexes
+    allocations, evaluations and deployments by job: reading one job's rows costs that
+    job's rows, not the whole cluster's (a scan per write made the simulator, not the
+    bridge, the ceiling of every churn benchmark). Writes go through `[]=`, `pop` and `del`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_job: dict[NsKey, dict[str, Row]] = {}
+
+    def __setitem__(self, key: str, row: Row) -> None:
+        super().__setitem__(key, row)
+        self._by_job.setdefault((row.namespace, row.job_id), {})[key] = row
+
+    def __delitem__(self, key: str) -> None:
+        row = self[key]
+        super().__delitem__(key)
+        self._unindex(key, row)
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            return default
+        row = self[key]
+        del self[key]
+        return row
+
+    def of_job(self, namespace: str, job_id: str) -> list[Row]:
+        return list(self._by_job.get((namespace, job_id), {}).values())
+
+    def _unindex(self, key: str, row: Row) -> None:
+        rows = self._by_job.get((row.namespace, row.job_id))
+        if rows is not None:
+            rows.pop(key, None)
+            if not rows:
+                del self._by_job[(row.namespace, row.job_id)]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("write rows one at a time, so that the job index follows")
+
+    setdefault = popitem = clear = update  # type: ignore[assignment]
+
+
 class Store:
     """All of the cluster's state. Readers use the tables directly; writers use `txn`."""
 
@@ -71,9 +124,9 @@ class Store:
         self.jobs: dict[NsKey, Job] = {}
         self.job_versions: dict[NsKey, list[Job]] = {}
         self.summaries: dict[NsKey, JobSummary] = {}
-        self.evals: dict[str, Evaluation] = {}
-        self.allocs: dict[str, Allocation] = {}
-        self.deployments: dict[str, Deployment] = {}
+        self.evals: JobIndexed[Evaluation] = JobIndexed()
+        self.allocs: JobIndexed[Allocation] = JobIndexed()
+        self.deployments: JobIndexed[Deployment] = JobIndexed()
         self.scaling_events: dict[NsKey, JobScalingEvents] = {}
         self.variables: dict[NsKey, Variable] = {}
         self._waiters: dict[str, set[asyncio.Future[None]]] = defaultdict(set)
@@ -136,15 +189,13 @@ class Store:
     # -- reads shared by several endpoints -----------------------------------------------
 
     def allocs_by_job(self, namespace: str, job_id: str) -> list[Allocation]:
-        return [a for a in self.allocs.values() if a.namespace == namespace and a.job_id == job_id]
+        return self.allocs.of_job(namespace, job_id)
 
     def evals_by_job(self, namespace: str, job_id: str) -> list[Evaluation]:
-        return [e for e in self.evals.values() if e.namespace == namespace and e.job_id == job_id]
+        return self.evals.of_job(namespace, job_id)
 
     def deployments_by_job(self, namespace: str, job_id: str) -> list[Deployment]:
-        found = [
-            d for d in self.deployments.values() if d.namespace == namespace and d.job_id == job_id
-        ]
+        found = self.deployments.of_job(namespace, job_id)
         return sorted(found, key=lambda d: d.create_index, reverse=True)
 
     def latest_deployment(self, namespace: str, job_id: str) -> Deployment | None:
