@@ -98,20 +98,33 @@ def canonical_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in spec.items() if key not in _BOOKKEEPING_FIELDS}
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedSpec:
+    """A spec's canonical JSON and its digest, computed once per save (the spec of a big
+    job is the most expensive thing a count change encodes)."""
+
+    text: str
+    digest: str
+
+
+def encode_spec(spec: Mapping[str, Any]) -> EncodedSpec:
+    text = json.dumps(canonical_spec(spec), sort_keys=True, separators=(",", ":"))
+    return EncodedSpec(text, hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
 def spec_digest(spec: Mapping[str, Any]) -> str:
-    encoded = json.dumps(canonical_spec(spec), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    return encode_spec(spec).digest
 
 
 class DefinitionTooLarge(BridgeError):
     """A spec that does not fit Nomad's 64 KiB variable limit even compressed."""
 
 
-def encode_items(job_id: str, spec: Mapping[str, Any]) -> dict[str, str]:
+def encode_items(job_id: str, spec: Mapping[str, Any] | EncodedSpec) -> dict[str, str]:
     """Variable items for a spec: plain JSON when small, zlib + base64 when that is needed."""
-    canonical = canonical_spec(spec)
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
-    items = {"jobID": job_id, "digest": spec_digest(spec), "encoding": "json", "spec": text}
+    encoded = spec if isinstance(spec, EncodedSpec) else encode_spec(spec)
+    text = encoded.text
+    items = {"jobID": job_id, "digest": encoded.digest, "encoding": "json", "spec": text}
     if len(text.encode("utf-8")) > PLAIN_SPEC_MAX_BYTES:
         packed = base64.b64encode(zlib.compress(text.encode("utf-8"), 9)).decode("ascii")
         items.update(encoding="zlib+base64", spec=packed)
@@ -196,12 +209,12 @@ class DefinitionStore:
         this spec). Raises `DefinitionTooLarge`, or the last `CasConflict` if every round
         lost.
         """
-        spec = job.spec()
-        digest = spec_digest(spec)
+        encoded = encode_spec(job.spec())
+        digest = encoded.digest
         known = self._saved.get(job.id)
         if known is not None and known.digest == digest:
             return False
-        items = encode_items(job.id, spec)
+        items = encode_items(job.id, encoded)
         path = self.path(job.id)
         listed = None if self._listed is None or known is not None else self._listed.get(path, 0)
         if listed is not None and listed >= job.job_modify_index > 0:
@@ -234,16 +247,16 @@ class DefinitionStore:
     async def replace(self, saved: SavedDefinition, job: Job) -> SavedDefinition:
         """Write `job` over the definition that was read as `saved`, only if nobody wrote it
         since (check-and-set on its index); `CasConflict` otherwise: read it again."""
-        spec = job.spec()
+        encoded = encode_spec(job.spec())
         path = self.path(job.id)
         try:
             written = await self._nomad.put_variable(
-                path, encode_items(job.id, spec), cas=saved.modify_index
+                path, encode_items(job.id, encoded), cas=saved.modify_index
             )
         except nomad.CasConflict:
             self._saved.pop(job.id, None)
             raise
-        self._wrote(path, job, spec_digest(spec), written.modify_index)
+        self._wrote(path, job, encoded.digest, written.modify_index)
         return SavedDefinition(written.modify_index, job)
 
     def _wrote(self, path: str, job: Job, digest: str, modify_index: int) -> None:
