@@ -33,6 +33,8 @@ class StreamCuttingProxy:
         streaming = request.path == EVENT_STREAM
         self.streams_opened += streaming
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        if streaming:  # cut by lines, so the stream is relayed as plain text
+            headers["Accept-Encoding"] = "identity"
         async with self._session.request(
             request.method,
             self.upstream + request.rel_url.raw_path_qs,

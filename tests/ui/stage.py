@@ -117,7 +117,9 @@ class RacingWriter:
     async def _write_first(self, encoded_id: str) -> None:
         assert self._session is not None
         url = URL(f"{self._nomad}/v1/job/{encoded_id}", encoded=True)
-        async with self._session.get(url) as answer:
+        # This session relays bodies as they are (no decompression): its own reads ask Nomad
+        # for plain JSON.
+        async with self._session.get(url, headers={"Accept-Encoding": "identity"}) as answer:
             spec = await answer.json()
         self.writes += 1
         spec["Meta"] = {**(spec.get("Meta") or {}), "racing-writer": str(self.writes)}
