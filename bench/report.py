@@ -111,9 +111,10 @@ MEANINGS = """\
   counted during the reads, by path.
 - `naive_speedup_N`: how many times longer a read takes when every read asks Nomad
   (1 + 2N requests) than through the bridge's in-memory view, at N jobs.
-- `upstream_in_flight_for_waiters`: Nomad requests the waiters caused: requests issued
-  while they waited plus any bridge→Nomad connections they added; the watch's own single
-  blocking query is there with or without waiters.
+- `upstream_in_flight_for_waiters`: Nomad requests the waiters caused: per Nomad path, how
+  many more the bridge issued in a window with every waiter parked than in as long a window
+  before any (the watch's own background, such as its index probe every few seconds, is in
+  both), plus any bridge→Nomad connections they added.
 - `wake_p50_s` / `wake_p99_s`: from sending a count change to a waiter holding the new
   view, for the largest number of waiters measured.
 - `wake_p99_vs_bare`: the bridge's wake-up p99 ÷ the anchor's, as many waiters, same loop
@@ -338,7 +339,7 @@ def _growth_tables(summary: dict[str, Any]) -> str:
             "Wake p50",
             "Wake p99 (bare)",
             "Bytes per waiter (bare)",
-            "Nomad requests while waiting",
+            "Nomad requests per window: idle / waiting",
             "Bridge→Nomad connections before / during",
         ],
         [
@@ -350,7 +351,7 @@ def _growth_tables(summary: dict[str, Any]) -> str:
                 f"{_fmt(r['wake_p99_s'], '_s')} ({_fmt(r['bare']['wake_p99_s'], '_s')})",
                 f"{_fmt(r['bytes_per_waiter'], 'bytes_per_waiter')} "
                 f"({_fmt(r['bare']['bytes_per_waiter'], 'bytes_per_waiter')})",
-                str(r["upstream_issued_while_waiting"]),
+                f"{r.get('upstream_issued_idle', DASH)} / {r['upstream_issued_while_waiting']}",
                 f"{r['upstream_connections_before']} / {r['upstream_connections_while_waiting']}",
             ]
             for r in growth["waiters"]

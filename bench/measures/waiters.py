@@ -8,6 +8,7 @@ import asyncio
 import json
 import math
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ PARK_TIMEOUT_S = 120.0
 PARK_POLL_S = 0.2
 SETTLE_S = 1.0
 """Quiet time with every waiter parked, before memory and Nomad requests are read."""
+UPSTREAM_WINDOW_S = 6.0
+"""How long Nomad requests are counted, once with no waiter and once with all parked: the
+watch's own background (its index probe, every 3 s by default) is in both windows."""
 ANSWER_TIMEOUT_S = 60.0
 LONG_POLL = "/jobs?wait=5m"
 OPEN_LONG_POLLS = "bridge_long_polls_open"
@@ -71,16 +75,20 @@ class WaiterResult:
     loop: str
     bridge: Wake
     bare: Wake
-    upstream_issued_while_waiting: int
+    upstream_issued_idle: Counter[str]
+    upstream_issued_while_waiting: Counter[str]
     upstream_connections_before: int
     upstream_connections_while_waiting: int
 
     @property
     def upstream_caused(self) -> int:
-        """Nomad requests the waiters caused: issued while they waited, plus connections to
-        Nomad they added (each would carry a request in flight)."""
+        """Nomad requests the waiters caused: per Nomad path, how many more were issued in
+        a window with every waiter parked than in as long a window with none (the watch's
+        own background is in both), plus connections to Nomad they added (each would carry
+        a request in flight)."""
+        more = self.upstream_issued_while_waiting - self.upstream_issued_idle
         added = self.upstream_connections_while_waiting - self.upstream_connections_before
-        return self.upstream_issued_while_waiting + max(0, added)
+        return more.total() + max(0, added)
 
     def to_json(self) -> dict[str, Any]:
         bridge, bare = self.bridge.to_json(), self.bare.to_json()
@@ -93,7 +101,9 @@ class WaiterResult:
             "wake_p99_vs_bare": ratio(bridge["wake_p99_s"], bare["wake_p99_s"]),
             "fanout_p99_vs_bare": ratio(bridge["fanout_p99_s"], bare["fanout_p99_s"]),
             "bytes_per_waiter_vs_bare": ratio(bridge["bytes_per_waiter"], bare["bytes_per_waiter"]),
-            "upstream_issued_while_waiting": self.upstream_issued_while_waiting,
+            "upstream_window_s": UPSTREAM_WINDOW_S,
+            "upstream_issued_idle": sum(self.upstream_issued_idle.values()),
+            "upstream_issued_while_waiting": sum(self.upstream_issued_while_waiting.values()),
             "upstream_connections_before": self.upstream_connections_before,
             "upstream_connections_while_waiting": self.upstream_connections_while_waiting,
             "upstream_in_flight_for_waiters": self.upstream_caused,
@@ -179,6 +189,13 @@ async def _warm_up(http: aiohttp.ClientSession, url: str, long_poll_index: int |
             await answer.read()
 
 
+async def _issued_in(sim: SimNomad, window_s: float) -> Counter[str]:
+    """Nomad requests per path received in the next `window_s`."""
+    await sim.reset_counts()
+    await asyncio.sleep(window_s)
+    return await sim.request_counts()
+
+
 async def _open_long_polls(http: aiohttp.ClientSession, bridge_url: str) -> int:
     async with http.get(f"{bridge_url}/metrics") as answer:
         answer.raise_for_status()
@@ -201,11 +218,13 @@ async def measure_waiters(
     await _warm_up(http, f"{bridge.url}/jobs", steady.wait_index)
     await cluster.upstream_quiet(http)
     connections_before = tcp_connections_to(bridge.pid, cluster.sim.port)
+    issued_idle = await _issued_in(sim, UPSTREAM_WINDOW_S)
     looked: dict[str, int] = {}
+    issued_waiting: Counter[str] = Counter()
 
     async def look_around() -> None:
         looked["connections"] = tcp_connections_to(bridge.pid, cluster.sim.port)
-        looked["issued"] = sum((await sim.request_counts()).values())
+        issued_waiting.update(await _issued_in(sim, UPSTREAM_WINDOW_S))
 
     async def count_change() -> None:
         job_id = cluster.job_ids[round_no % len(cluster.job_ids)]
@@ -213,7 +232,6 @@ async def measure_waiters(
         async with http.post(f"{bridge.url}/jobs/updatecounts", json=change) as answer:
             answer.raise_for_status()
 
-    await sim.reset_counts()
     bridge_wake = await park_and_wake(
         bench,
         url=f"{bridge.url}{LONG_POLL}",
@@ -255,7 +273,8 @@ async def measure_waiters(
         loop=loop,
         bridge=bridge_wake,
         bare=bare_wake,
-        upstream_issued_while_waiting=looked["issued"],
+        upstream_issued_idle=issued_idle,
+        upstream_issued_while_waiting=issued_waiting,
         upstream_connections_before=connections_before,
         upstream_connections_while_waiting=looked["connections"],
     )

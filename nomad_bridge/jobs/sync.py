@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WATCH_RETRY = RetryPolicy(attempts=1)
+STALE_SLACK_S = 0.01
 """The watch handles its own failures (backoff, fallback): no retries under it."""
 
 
@@ -71,8 +72,13 @@ class ViewSync:
         self._floor = max(self._floor, index)
 
     def index_stale(self, after_s: float) -> bool:
-        """Whether no job-list index was seen for `after_s`."""
-        return asyncio.get_running_loop().time() - self._seen_at >= after_s
+        """Whether no job-list index was seen for `after_s` (a timer set for that moment
+        may fire a hair early: it counts)."""
+        return self.stale_in(after_s) <= STALE_SLACK_S
+
+    def stale_in(self, after_s: float) -> float:
+        """Seconds until no job-list index will have been seen for `after_s` (0 if so)."""
+        return max(0.0, self._seen_at + after_s - asyncio.get_running_loop().time())
 
     @property
     def reset_pending(self) -> bool:

@@ -130,13 +130,17 @@ class Watch:
         self._probed = 0
         task = asyncio.create_task(follower.follow(), name=f"nomad-watch-{follower.mode}")
         try:
+            wait_s = self._probe_s
             while True:
-                done, _ = await asyncio.wait({task}, timeout=self._probe_s)
+                done, _ = await asyncio.wait({task}, timeout=wait_s)
                 if done:
                     task.result()  # raises the follower's failure
                     return
                 if await self._reset_seen(follower) or self._events_due(follower):
                     return
+                # Next, when the index will have gone unseen for `probe_s`: a steady beat
+                # while nothing else tells it; a whole period after a failed probe.
+                wait_s = self._sync.stale_in(self._probe_s) or self._probe_s
         finally:
             if not task.done():
                 task.cancel()

@@ -232,3 +232,24 @@ async def test_an_index_reset_is_noticed_and_answers_every_waiter(
         assert int(answer.headers["waitIndex"]) < index
     await nomad_probe.register(job_spec("api", {"g": 1}))
     await shows(bridge, "api", "web")
+
+
+@pytest.mark.parametrize("watch", ["events", "list"])
+async def test_a_quiet_nomad_costs_one_index_probe_per_probe_period(
+    make_bridge: MakeBridge, simulator: Simulator, nomad_probe: NomadProbe, watch: Watch
+) -> None:
+    """What bounds how long an index reset goes unnoticed is also all the watch asks of a
+    quiet Nomad: one `GET /v1/jobs` a `BRIDGE_WATCH_PROBE_S`, on a steady beat (the next
+    probe falls due a period after the last one answered, not a period after a check
+    that found it not yet due)."""
+    simulator.register_job_spec(job_spec("web", {"g": 1}))
+    probe_s, periods = 0.25, 8
+    bridge = await make_bridge(BridgeSettings(watch=watch, watch_wait_s=300, watch_probe_s=probe_s))
+    await settled(bridge, simulator, nomad_probe)
+    await asyncio.sleep(probe_s)  # the probes that follow the sync's own requests
+    simulator.controls.reset_request_counts()
+    await asyncio.sleep(periods * probe_s)
+    counts = dict(simulator.controls.request_counts)
+    assert set(counts) <= {"GET /v1/jobs"}
+    print("PROBES", counts)
+    assert periods - 3 <= counts.get("GET /v1/jobs", 0) <= periods + 1
