@@ -19,6 +19,7 @@ from nomad_bridge.settings import BridgeSettings
 
 REF = "#/components/schemas/{model}"
 UNAUTHORIZED = 401
+BODY_STALLED = 408
 TOO_LARGE = 413
 _NOT_IN_PARAMETER_SCHEMA = frozenset({"title", "description", PARAMETER_LOCATION})
 
@@ -74,7 +75,7 @@ def _operation(route: Route, settings: BridgeSettings) -> dict[str, Any]:
     if settings.tokens and not route.open:
         statuses.add(UNAUTHORIZED)
     if route.body is not None:
-        statuses.add(TOO_LARGE)
+        statuses |= {BODY_STALLED, TOO_LARGE}
     problem = {PROBLEM_CONTENT_TYPE: {"schema": _ref(ProblemDetails)}}
     operation: dict[str, Any] = {
         "summary": route.summary,

@@ -43,8 +43,8 @@ class Route:
     """One endpoint. `path` is relative to `BRIDGE_BASE_PATH` unless `under_base_path` is
     False; `parameters` are models whose fields say where they go (`json_schema_extra`
     `{"in": "path" | "query" | "header"}`); `problems` are the error statuses besides 401
-    (added to every route that needs a token, when tokens are set) and 413 (added to every
-    route with a body)."""
+    (added to every route that needs a token, when tokens are set), 408 and 413 (added to
+    every route with a body: one that stalls, one that is too large)."""
 
     method: str
     path: str

@@ -143,6 +143,31 @@ async def test_count_change_during_an_active_deployment_falls_back_to_check_and_
     assert await nomad_probe.group_count(web, "frontend") == 4
 
 
+async def test_count_outside_the_scaling_policy_during_an_active_deployment_is_400(
+    bridge: BridgeClient, simulator: Simulator, nomad_probe: NomadProbe
+) -> None:
+    """Nomad's scale endpoint checks the policy's bounds before it looks for an active
+    deployment, so the refusal is its 400, not the deployment's (which would send the
+    change through the check-and-set register), and nothing changes."""
+    spec = job_spec("game", {"match": 3})
+    spec["TaskGroups"][0]["Scaling"] = {"Min": 0, "Max": 10, "Enabled": True}
+    simulator.register_job_spec(spec)
+    simulator.controls.hold_deployments(True)
+    await nomad_probe.placed("game")
+    before = await nomad_probe.job("game")
+
+    response = await bridge.post("/jobs/settaskgroupcount", json=change("game", "match", 11))
+
+    assert response.status == 400
+    assert response.content_type == "application/problem+json"
+    assert "greater than scaling policy maximum" in (await response.json())["detail"]
+    after = await nomad_probe.job("game")
+    assert (after["Version"], after["JobModifyIndex"]) == (
+        before["Version"],
+        before["JobModifyIndex"],
+    )
+
+
 async def test_count_outside_the_groups_scaling_policy_is_400(
     bridge: BridgeClient, simulator: Simulator, nomad_probe: NomadProbe
 ) -> None:

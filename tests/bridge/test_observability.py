@@ -158,3 +158,16 @@ async def test_successful_reads_can_be_left_out_of_the_log_but_not_writes_or_err
         if r.name == "nomad_bridge.access"
     ]
     assert lines == [("GET", 404), ("POST", 404)]
+
+
+async def test_openapi_lists_408_and_413_for_every_route_that_takes_a_body(
+    bridge: BridgeClient,
+) -> None:
+    """A body that stalls is answered 408, one too large 413 (README, Errors): both are in
+    the document wherever a body is read, and nowhere else."""
+    document = await (await bridge.get("/openapi.json")).json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            takes_body = "requestBody" in operation
+            for status in ("408", "413"):
+                assert (status in operation["responses"]) is takes_body, (path, method, status)

@@ -8,18 +8,12 @@ from typing import Any
 import pytest
 
 from nomad_bridge.nomad import NomadClient, NomadSettings
-from nomad_bridge.sim import SimServer
 from tests.nomad.harness import FAST_RETRY, TEST_TIMEOUT_S, ClientFactory, RequestLog
 
 
 @pytest.fixture
 def request_log() -> RequestLog:
     return RequestLog()
-
-
-@pytest.fixture
-def nomad_settings(sim_server: SimServer) -> NomadSettings:
-    return NomadSettings(addr=sim_server.url)
 
 
 @pytest.fixture

@@ -122,3 +122,15 @@ async def refused(
 def of(topic: str, kind: str, key: str | None = None) -> Callable[[Event], bool]:
     """Matches events of that topic and type (and key, if given)."""
     return lambda e: e["Topic"] == topic and e["Type"] == kind and key in (None, e["Key"])
+
+
+async def started(stream: EventStream) -> EventStream:
+    """Past the `{}` sent on connect: what follows was published after the stream opened."""
+    assert await stream.line() == {}
+    return stream
+
+
+def running_on(event: Event, job: str) -> bool:
+    """Whether the event is an allocation of `job` that is running."""
+    alloc = event["Payload"].get("Allocation") or {}
+    return bool(alloc.get("JobID") == job and alloc.get("ClientStatus") == "running")
